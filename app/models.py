@@ -1,0 +1,160 @@
+"""SQLModel tables of the dashboard store.
+
+inbox_events   every envelope Blip delivered, persisted before we answer 202 (the webhook inbox)
+customers      Radio Memory customers (ADM code) and their traffic-light facts; customer_phones links phones
+contacts       Blip contacts (one per WhatsApp identity), linked to a customer when identified
+conversations  one service episode of a contact: greeting, identification, routing, ticket
+messages       every message received from or sent to the contact, with its delivery status
+blip_calls     every call we made to Blip (the outbox): idempotency key, params, result, attempts
+dead_letters   events and Blip calls that failed for good, to list and replay from the CLI
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; the store keeps and returns aware UTC datetimes."""
+    return datetime.now(timezone.utc)
+
+
+class InboxEvent(SQLModel, table=True):
+    """One envelope as Blip delivered it; `dedup_key` makes redeliveries harmless."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (Index("ix_inbox_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=400, unique=True)
+    kind: str = Field(max_length=20)  # message | notification
+    event_type: str = Field(max_length=120)  # message `type` or notification `event`
+    envelope: dict = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime
+    # pending -> processing -> done; ignored (unsupported type); dead (dead-lettered)
+    status: str = Field(default="pending", max_length=20)
+    due_at: datetime  # when the sweeper may (re)enqueue a pending event
+    claimed_at: datetime | None = None
+    attempts: int = 0
+    processed_at: datetime | None = None
+    last_error: str | None = None
+
+
+class Customer(SQLModel, table=True):
+    """A Radio Memory customer, keyed by its ADM code."""
+
+    __tablename__ = "customers"
+
+    adm: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    cnpj: str | None = Field(default=None, max_length=20)
+    contract_active: bool = True
+    support_active: bool = True
+    financial_pending: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerPhone(SQLModel, table=True):
+    """A phone number (digits with country code) that belongs to a customer."""
+
+    __tablename__ = "customer_phones"
+
+    phone: str = Field(primary_key=True, max_length=20)
+    adm: str = Field(foreign_key="customers.adm", index=True, max_length=40)
+
+
+class Contact(SQLModel, table=True):
+    """A Blip contact; `adm` is set once we know which customer it belongs to."""
+
+    __tablename__ = "contacts"
+
+    identity: str = Field(primary_key=True, max_length=200)
+    adm: str | None = Field(default=None, foreign_key="customers.adm", index=True, max_length=40)
+    # phone | extras | unknown | lookup_failed
+    identified_by: str = Field(default="unknown", max_length=20)
+    extras_synced: bool = False
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """One episode of service for a contact, from its first message to its close."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # At most one open conversation per contact, even with concurrent workers.
+        Index("uq_conversation_open_contact", "contact_identity", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_identity: str = Field(foreign_key="contacts.identity", index=True, max_length=200)
+    adm: str | None = Field(default=None, max_length=40, index=True)
+    status: str = Field(default="open", max_length=20)  # open | closed
+    started_at: datetime
+    last_message_at: datetime
+    first_message_received_at: datetime
+    greeting_sent_at: datetime | None = None
+    greeting_latency_ms: float | None = None
+    identification: str | None = Field(default=None, max_length=20)
+    closed_at: datetime | None = None
+    close_reason: str | None = Field(default=None, max_length=40)
+
+
+class Message(SQLModel, table=True):
+    """A message in a conversation, in either direction."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("direction", "blip_id", name="uq_message_direction_blip_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    blip_id: str | None = Field(default=None, max_length=200, index=True)
+    direction: str = Field(max_length=10)  # in | out
+    sender: str = Field(max_length=20)  # customer | bot | agent
+    content_type: str = Field(max_length=120)
+    text: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    delivery_status: str | None = Field(default=None, max_length=20)
+    delivery_updated_at: datetime | None = None
+    delivery_error: str | None = None
+
+
+class BlipCall(SQLModel, table=True):
+    """A call to Blip through the outbox: sent at most once per `key` unless replayed."""
+
+    __tablename__ = "blip_calls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    purpose: str = Field(max_length=40)  # greeting | consumed | failed | identify | ticket | ...
+    operation: str = Field(max_length=40)  # BlipClient method name
+    params: dict = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)  # pending | ok | dead
+    attempts: int = 0
+    http_status: int | None = None
+    reason_code: int | None = None
+    reason_description: str | None = None
+    error: str | None = None
+    result: dict | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+
+
+class DeadLetter(SQLModel, table=True):
+    """Something that failed for good; `dead-letters retry` replays it."""
+
+    __tablename__ = "dead_letters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)  # event | blip_call
+    ref_id: int = Field(index=True)
+    summary: str = Field(max_length=300)
+    error: str
+    status: str = Field(default="open", max_length=20)  # open | retried | resolved
+    created_at: datetime = Field(default_factory=utcnow)
+    retried_at: datetime | None = None

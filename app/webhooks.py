@@ -1,0 +1,76 @@
+"""The webhook edge: verify, parse, validate, persist, enqueue, answer 202. Nothing slow happens here."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ApiError
+from app.models import InboxEvent, utcnow
+from handlers import events
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/blip/messages")
+def blip_messages():
+    """Blip's "URL to receive messages"."""
+    return _accept("message")
+
+
+@bp.post("/blip/notifications")
+def blip_notifications():
+    """Blip's "URL to receive notifications"."""
+    return _accept("notification")
+
+
+def _accept(kind: str):
+    runtime = current_app.extensions["runtime"]
+    _authenticate(runtime.settings)
+    envelope = events.validate(kind, _json_body())
+    key = events.dedup_key(kind, envelope)
+    supported = not isinstance(events.classify(kind, envelope), events.Unsupported)
+    now = utcnow()
+    # due_at: when the sweeper may hand the event to the queue again if it is still pending.
+    due_at = now + timedelta(seconds=runtime.settings.sweep_grace_seconds)
+    row = dict(dedup_key=key, kind=kind, event_type=events.event_type(kind, envelope)[:120],
+               envelope=envelope, received_at=now, due_at=due_at, attempts=0,
+               status="pending" if supported else "ignored")
+    try:
+        with runtime.engine.begin() as conn:
+            event_id = conn.execute(insert(InboxEvent).values(**row).returning(InboxEvent.id)).scalar_one()
+    except IntegrityError:
+        log.info("duplicate %s delivery ignored", kind)
+        return jsonify(status="duplicate"), 200
+    if supported:
+        runtime.queue.enqueue(event_id)  # never raises: the sweeper retries what could not be queued
+    else:
+        log.warning("unsupported %s stored as event %s (%s)", kind, event_id, row["event_type"])
+    return jsonify(status="accepted" if supported else "ignored", event=event_id), 202
+
+
+def _authenticate(settings) -> None:
+    """Constant-time compare against every accepted secret (rotation without downtime)."""
+    if not settings.webhook_secrets:
+        return  # development without secrets: allowed, and warned about at startup
+    presented = request.headers.get(settings.webhook_secret_header, "").encode()
+    matched = False
+    for secret in settings.webhook_secrets:
+        matched |= hmac.compare_digest(presented, secret.encode())
+    if not matched:
+        raise ApiError(401, "unauthorized", f"missing or wrong {settings.webhook_secret_header} header")
+
+
+def _json_body():
+    raw = request.get_data(cache=False)  # larger than MAX_CONTENT_LENGTH → 413 before we get here
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ApiError(400, "malformed_json", f"request body is not valid JSON{where}") from None

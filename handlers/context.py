@@ -1,0 +1,27 @@
+"""What every handler receives besides its event: `handle(event, ctx)`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlmodel import Session
+
+from app.models import InboxEvent
+
+
+@dataclass
+class Context:
+    """One job's world: its DB session, the Blip client, the playbooks snapshot, settings and clock."""
+
+    session: Session
+    blip: object  # blip_client.BlipClient (duck-typed so tests can point it at the fake server)
+    playbooks: object  # playbooks.Playbooks, the snapshot this job decides with
+    settings: object  # app.config.Settings
+    clock: Callable[[], datetime]
+    inbox_event: InboxEvent
+    heartbeat: Callable[[], None] = lambda: None  # renews the job's lease during long work
+
+    def now(self) -> datetime:
+        """The current time (injectable in tests)."""
+        return self.clock()
