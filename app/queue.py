@@ -80,3 +80,7 @@ class RedisQueue:
             return None
         except Exception as exc:
             return f"redis unreachable: {type(exc).__name__}"
+
+    def shutdown(self) -> None:
+        """Close the Redis connections."""
+        self.connection.close()
