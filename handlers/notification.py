@@ -3,26 +3,29 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import select
+from sqlalchemy import update
 
 from app.models import Message
 from handlers.events import DeliveryNotification
 
 log = logging.getLogger(__name__)
 
-# Notifications may arrive out of order: a later stage never goes back to an earlier one.
-RANK = {"sending": -1, "sent": 0, "accepted": 1, "dispatched": 2, "received": 3, "consumed": 4, "failed": 5}
+# Notifications arrive out of order and are processed concurrently: a stage only ever moves
+# forward, and the check happens inside the UPDATE so two workers cannot overwrite each other.
+ORDER = ["sending", "sent", "accepted", "dispatched", "received", "consumed", "failed"]
 
 
 def handle(event: DeliveryNotification, ctx) -> None:
     """Record the delivery outcome on the outgoing message it refers to."""
-    message = ctx.session.exec(select(Message).where(Message.direction == "out",
-                                                     Message.blip_id == event.message_id)).first()
-    if message is None:
-        log.info("notification %s for a message we do not know", event.event)
-        return
-    if RANK.get(event.event, -1) > RANK.get(message.delivery_status or "sent", 0):
-        message.delivery_status = event.event
-        message.delivery_updated_at = ctx.now()
-        if event.reason:
-            message.delivery_error = f"{event.reason.get('code')}: {event.reason.get('description', '')}"[:300]
+    earlier = ORDER[:ORDER.index(event.event)]
+    error = None
+    if event.reason:
+        error = f"{event.reason.get('code')}: {event.reason.get('description', '')}"[:300]
+    result = ctx.session.execute(
+        update(Message)
+        .where(Message.direction == "out", Message.blip_id == event.message_id,
+               Message.delivery_status.in_(earlier))
+        .values(delivery_status=event.event, delivery_updated_at=ctx.now(), delivery_error=error))
+    if result.rowcount == 0:
+        log.debug("notification %s changed nothing (unknown message or a later stage already recorded)",
+                  event.event)
