@@ -11,7 +11,7 @@ from sqlmodel import select
 from app import customers, jobs
 from app.models import BlipCall, DeadLetter, InboxEvent, utcnow
 from app.store import session_scope, upgrade
-from handlers import outbox
+from handlers import outbox, routing
 
 
 def _rt():
@@ -89,6 +89,9 @@ def _retry(rt, letter_id: int) -> bool:
             call = session.get(BlipCall, ref_id)
             call.status = "pending"
             ok = outbox.execute(session, rt.blip, call)
+            if ok and call.purpose == "handoff":  # carry on with the steps after this one
+                decision = routing.resume(jobs.context_for(rt, session), call.conversation_id)
+                ok = decision is not None and decision.handoff_status == "done"
         else:
             event = session.get(InboxEvent, ref_id)
             event.status, event.attempts, event.due_at = "pending", 0, utcnow()
@@ -113,5 +116,7 @@ def worker(burst):
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
-    for command in (db, customers_cli, dead_letters, worker):
+    from app.cli_routing import playbooks_cli, route
+
+    for command in (db, customers_cli, dead_letters, worker, playbooks_cli, route):
         app.cli.add_command(command)

@@ -39,10 +39,12 @@ class Settings(BaseSettings):
     # An event claimed by a worker that died is picked up again after this lease.
     job_lease_seconds: int = 120
     job_max_attempts: int = 5
-    sweep_interval_seconds: float = 5.0
+    sweep_interval_seconds: float = 1.0
     inprocess_workers: int = 4
     # The Blip contact extra that holds the customer's ADM code (Desk rules can route on it).
     adm_extras_key: str = "codigoCliente"
+    # Forward customer messages to the Desk agent while a ticket is open (blip-api.md §4.5).
+    desk_relay: bool = True
     # The sweeper re-enqueues a pending event this long after it was last handed to the queue.
     sweep_grace_seconds: float = 30.0
     log_level: str = "INFO"

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import ROOT, load_settings
 from app.customers import import_csv
-from app.models import Conversation
+from app.models import Conversation, RoutingDecision
 from app.store import session_scope, upgrade
 from blip_client.fake import FakeBlip
 from sqlmodel import select
@@ -53,8 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     fake.bot_notifications_url = f"{service}/blip/notifications"
     print(f"fake Blip on {blip_url}; service on {service}; store {database}")
     print(f"customers imported: {report.created} ({len(report.errors)} rejected)\n")
-    for sample in json.loads((SAMPLES / "conversations.json").read_text(encoding="utf-8")):
-        _play(fake, rt, sample)
+    samples = json.loads((SAMPLES / "conversations.json").read_text(encoding="utf-8"))
+    burst = rt.playbooks.current().settings.burst
+    print(f"playing {len(samples)} conversations; routing waits {burst.quiet_seconds:g} s of quiet after "
+          f"each customer's last message (playbooks/geral.yaml, burst)\n")
+    for sample in samples:
+        _send(fake, sample)
+    for sample in samples:
+        _show(fake, rt, sample)
     if args.once:
         server.shutdown()
         fake.stop()
@@ -70,31 +76,52 @@ def main(argv: list[str] | None = None) -> None:
         fake.stop()
 
 
-def _play(fake: FakeBlip, rt, sample: dict) -> None:
-    identity = sample["from"]
+def _send(fake: FakeBlip, sample: dict) -> None:
+    """Blip delivers the sample's messages to the service, as a customer's burst."""
     if sample.get("blip_contact"):
-        fake.seed_contact(identity, **sample["blip_contact"])
+        fake.seed_contact(sample["from"], **sample["blip_contact"])
+    for text in sample["messages"]:
+        fake.push_message({"id": str(uuid.uuid4()), "from": sample["from"], "to": "radiomemory@msging.net",
+                           "type": "text/plain", "content": text})
+        time.sleep(0.3)
+
+
+def _show(fake: FakeBlip, rt, sample: dict) -> None:
+    """Print what the service did with one sample conversation, as the fake Blip saw it."""
+    identity = sample["from"]
     print(f"── {sample['title']}")
     for text in sample["messages"]:
-        fake.push_message({"id": str(uuid.uuid4()), "from": identity, "to": "radiomemory@msging.net",
-                           "type": "text/plain", "content": text})
         print(f"   cliente  > {text}")
-    greeting = fake.wait_for(lambda f: [m for m in f.messages() if m.json.get("to") == identity], timeout=10)[0]
-    conversation = _wait_conversation(rt, identity)
-    print(f"   bot      < {greeting.json['content']}")
+    conversation, decision = _wait_routed(rt, identity)
+    for sent in fake.messages():
+        if sent.json.get("to") == identity:
+            print(f"   bot      < {sent.json['content']}")
     print(f"   greeting latency {conversation.greeting_latency_ms:.0f} ms; identified: "
-          f"{conversation.identification} (ADM {conversation.adm or '-'})\n")
+          f"{conversation.identification} (ADM {conversation.adm or '-'})")
+    print(f"   semáforo {decision.traffic_light}: {decision.traffic_light_reason}")
+    print(f"   intent {decision.intent} ({decision.confidence:.0%}), evidence: "
+          f"{', '.join(decision.evidence.get('keywords') or []) or '-'}")
+    suggestion = f", suggests {decision.suggested_team!r}" if decision.suggested_team else ""
+    print(f"   decision: {decision.mode} -> {decision.team!r}{suggestion}")
+    ticket = fake.tickets.get(decision.ticket_id or "", {})
+    print(f"   ticket at the fake Blip: #{ticket.get('sequentialId')} team {ticket.get('team')!r} "
+          f"status {ticket.get('status')} tags {ticket.get('tags')}")
+    comments = fake.comments.get(identity) or [{}]
+    note = (comments[-1].get("content") or "").replace("\n", " | ")
+    print(f"   comment for the agent: {note}\n")
 
 
-def _wait_conversation(rt, identity: str) -> Conversation:
-    deadline = time.monotonic() + 10
+def _wait_routed(rt, identity: str) -> tuple[Conversation, RoutingDecision]:
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         with session_scope(rt.engine) as session:
-            row = session.exec(select(Conversation).where(Conversation.contact_identity == identity)).first()
-            if row and row.identification and row.greeting_latency_ms is not None:
-                return row
+            conversation = session.exec(select(Conversation).where(Conversation.contact_identity == identity)).first()
+            decision = conversation and session.exec(
+                select(RoutingDecision).where(RoutingDecision.conversation_id == conversation.id)).first()
+            if decision and decision.handoff_status != "pending" and conversation.greeting_latency_ms is not None:
+                return conversation, decision
         time.sleep(0.05)
-    raise SystemExit(f"conversation for {identity} was not processed in time")
+    raise SystemExit(f"conversation for {identity} was not handled in time")
 
 
 def _parse(argv):

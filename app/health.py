@@ -20,6 +20,7 @@ def healthz():
 def readyz():
     """Store, queue and playbooks usable; 503 with the reasons otherwise."""
     rt = current_app.extensions["runtime"]
+    rt.playbooks.current()  # picks up edits; a bad edit keeps the last good set and sets .error
     problems = {
         "store": schema_problem(rt.engine, rt.settings.database_url),
         "queue": rt.queue.problem(),

@@ -36,6 +36,13 @@ def heartbeat(engine: Engine, event_id: int, now: datetime) -> None:
                      .values(claimed_at=now))
 
 
+def reschedule(engine: Engine, event_id: int, *, at: datetime) -> None:
+    """Put an event that ran too early back to `pending` until `at` (not counted as an attempt)."""
+    with engine.begin() as conn:
+        conn.execute(update(InboxEvent).where(InboxEvent.id == event_id)
+                     .values(status="pending", due_at=at, claimed_at=None, attempts=InboxEvent.attempts - 1))
+
+
 def fail(engine: Engine, event_id: int, *, error: str, now: datetime, max_attempts: int) -> bool:
     """Record a failed attempt: retry later with backoff, or dead-letter. True when dead-lettered."""
     with session_scope(engine) as session:

@@ -8,7 +8,7 @@ from app import inbox, runtime as runtime_module
 from app.models import InboxEvent
 from app.store import session_scope
 from handlers import events, outbox
-from handlers.context import Context
+from handlers.context import Context, Reschedule
 from handlers.registry import dispatch
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,13 @@ def run_event(rt, event_id: int) -> str:
     try:
         with session_scope(rt.engine) as session:
             row = session.get(InboxEvent, event_id)
-            ctx = _context(rt, session, row)
+            ctx = context_for(rt, session, row)
             dispatch(events.classify(row.kind, row.envelope), ctx)
             row.status, row.processed_at, row.last_error = "done", rt.clock(), None
         return "done"
+    except Reschedule as later:
+        inbox.reschedule(rt.engine, event_id, at=later.at)
+        return "rescheduled"
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.exception("event %s failed", event_id)
@@ -40,12 +43,14 @@ def run_event(rt, event_id: int) -> str:
         return "failed"
 
 
-def _context(rt, session, row: InboxEvent) -> Context:
+def context_for(rt, session, row: InboxEvent | None = None) -> Context:
+    """A handler context on `session`; with `row`, the job's heartbeat renews that event's lease."""
     if rt.blip is None:
         raise RuntimeError("BLIP_API_URL is not configured: cannot talk to Blip")
-    return Context(session=session, blip=rt.blip, playbooks=rt.playbooks.current(), settings=rt.settings,
-                   clock=rt.clock, inbox_event=row,
-                   heartbeat=lambda: inbox.heartbeat(rt.engine, row.id, rt.clock()))
+    snapshot = rt.playbooks.current()
+    heartbeat = (lambda: inbox.heartbeat(rt.engine, row.id, rt.clock())) if row is not None else (lambda: None)
+    return Context(session=session, blip=rt.blip, playbooks=snapshot, settings=rt.settings, clock=rt.clock,
+                   inbox_event=row, playbooks_version=rt.playbooks.version or "", heartbeat=heartbeat)
 
 
 def _notify_failed(rt, event_id: int) -> None:
@@ -56,7 +61,7 @@ def _notify_failed(rt, event_id: int) -> None:
             event = events.classify(row.kind, row.envelope)
             if not isinstance(event, events.CustomerMessage) or not event.id:
                 return
-            ctx = _context(rt, session, row)
+            ctx = context_for(rt, session, row)
             reason = {"code": 101, "description": ctx.playbooks.settings.failure_reason}
             outbox.perform(ctx, key=f"failed:{event_id}", purpose="failed", operation="send_notification",
                            params={"id": event.id, "to": event.node, "event": "failed", "reason": reason})

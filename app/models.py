@@ -7,6 +7,8 @@ conversations  one service episode of a contact: greeting, identification, routi
 messages       every message received from or sent to the contact, with its delivery status
 blip_calls     every call we made to Blip (the outbox): idempotency key, params, result, attempts
 dead_letters   events and Blip calls that failed for good, to list and replay from the CLI
+routing_decisions  why each conversation went where it went (traffic light, intent, evidence, team)
+tickets        the Blip Desk tickets the bot opened, adopted or got from a transfer
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ class InboxEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedup_key: str = Field(max_length=400, unique=True)
-    kind: str = Field(max_length=20)  # message | notification
+    kind: str = Field(max_length=20)  # message | notification | internal (scheduled by us)
     event_type: str = Field(max_length=120)  # message `type` or notification `event`
     envelope: dict = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime
@@ -99,6 +101,8 @@ class Conversation(SQLModel, table=True):
     greeting_sent_at: datetime | None = None
     greeting_latency_ms: float | None = None
     identification: str | None = Field(default=None, max_length=20)
+    # Routing waits for the customer's burst to end; it runs once this time has passed.
+    route_due_at: datetime | None = None
     closed_at: datetime | None = None
     close_reason: str | None = Field(default=None, max_length=40)
 
@@ -158,3 +162,52 @@ class DeadLetter(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)  # open | retried | resolved
     created_at: datetime = Field(default_factory=utcnow)
     retried_at: datetime | None = None
+
+
+class RoutingDecision(SQLModel, table=True):
+    """Why a conversation went where it went: inputs, outcome, timings (one per conversation)."""
+
+    __tablename__ = "routing_decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    source_event_id: int | None = None  # the inbox event whose job decides and hands off
+    adm: str | None = Field(default=None, max_length=40)
+    text: str | None = None  # the customer text that was classified
+    playbooks_version: str = Field(max_length=40)
+    traffic_light: str = Field(max_length=20)
+    traffic_light_reason: str
+    intent: str = Field(max_length=20)
+    confidence: float
+    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    team: str = Field(max_length=120)
+    mode: str = Field(max_length=10)
+    suggested_team: str | None = Field(default=None, max_length=120)
+    tags: list = Field(sa_column=Column(JSON, nullable=False))
+    notice: str | None = None
+    agent_note: str
+    decided_at: datetime
+    decide_ms: float
+    # Outcome of the hand-off: pending -> done | failed (a Blip call was dead-lettered)
+    handoff_status: str = Field(default="pending", max_length=20)
+    handoff_done_at: datetime | None = None
+    ticket_id: str | None = Field(default=None, max_length=80)
+
+
+class Ticket(SQLModel, table=True):
+    """A Blip Desk ticket the bot opened (or adopted, or that a transfer created)."""
+
+    __tablename__ = "tickets"
+
+    id: str = Field(primary_key=True, max_length=80)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    customer_identity: str = Field(max_length=200, index=True)
+    sequential_id: int | None = None
+    parent_id: str | None = Field(default=None, max_length=80)
+    team: str | None = Field(default=None, max_length=120)
+    status: str = Field(max_length=20)
+    agent_identity: str | None = Field(default=None, max_length=200)
+    tags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    status_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None

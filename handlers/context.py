@@ -10,6 +10,14 @@ from sqlmodel import Session
 from app.models import InboxEvent
 
 
+class Reschedule(Exception):
+    """Raised by a handler that is not due yet: the job runner puts the event back until `at`."""
+
+    def __init__(self, at: datetime):
+        super().__init__(f"not due before {at.isoformat()}")
+        self.at = at
+
+
 @dataclass
 class Context:
     """One job's world: its DB session, the Blip client, the playbooks snapshot, settings and clock."""
@@ -19,7 +27,8 @@ class Context:
     playbooks: object  # playbooks.Playbooks, the snapshot this job decides with
     settings: object  # app.config.Settings
     clock: Callable[[], datetime]
-    inbox_event: InboxEvent
+    inbox_event: InboxEvent | None
+    playbooks_version: str = ""
     heartbeat: Callable[[], None] = lambda: None  # renews the job's lease during long work
 
     def now(self) -> datetime:

@@ -1,4 +1,4 @@
-"""A customer wrote: record, greet at once (new conversation), identify, route, acknowledge.
+"""A customer wrote: record, greet at once (new conversation), identify, arm routing, acknowledge.
 
 Steps run in that order so the greeting never waits for anything slower than the store.
 Each step is safe to run again: a retried job finds what the previous attempt already did.
@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import playbooks
 from app.models import Conversation, Customer
+from blip_client import desk_relay_address
 from handlers import conversations, outbox, routing
 from handlers.events import CustomerMessage
 from handlers.identify import identify, known_customer
@@ -34,7 +35,10 @@ def handle(event: CustomerMessage, ctx) -> None:
         conversation.identification = how
         session.commit()
 
-    routing.route(ctx, conversation, event)
+    if routing.decision_of(session, conversation.id) is None:
+        routing.schedule(ctx, conversation, received_at)  # decide when the burst is over
+    else:
+        relay_to_desk(ctx, conversation, event)
     acknowledge(ctx, event)
 
 
@@ -44,6 +48,16 @@ def greet(ctx, conversation: Conversation, event: CustomerMessage, *, customer: 
     outbox.perform(ctx, key=f"greeting:{conversation.id}", purpose="greeting", operation="send_message",
                    conversation_id=conversation.id,
                    params={"id": outbox.new_message_id(), "to": event.node, "type": "text/plain", "content": text})
+
+
+def relay_to_desk(ctx, conversation: Conversation, event: CustomerMessage) -> None:
+    """While a ticket is in attendance, forward the customer's later messages to the agent (§4.5)."""
+    if not ctx.settings.desk_relay or routing.open_ticket_of(ctx.session, conversation.id) is None:
+        return
+    outbox.perform(ctx, key=f"relay:{ctx.inbox_event.id}", purpose="relay", operation="send_message",
+                   conversation_id=conversation.id,
+                   params={"id": outbox.new_message_id(), "to": desk_relay_address(event.identity),
+                           "type": event.content_type, "content": event.content})
 
 
 def acknowledge(ctx, event: CustomerMessage) -> None:

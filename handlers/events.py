@@ -103,6 +103,7 @@ class CustomerMessage:
     identity: str
     content_type: str
     text: str | None
+    content: Any = None  # as received, to relay it to the Desk agent unchanged
 
 
 @dataclass(frozen=True)
@@ -132,19 +133,28 @@ class DeliveryNotification:
 
 
 @dataclass(frozen=True)
+class RouteDue:
+    """Internal: a conversation's burst may be over; time to decide where it goes."""
+
+    conversation_id: int
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """Stored and counted, never processed."""
 
     reason: str
 
 
-Event = CustomerMessage | AgentMessage | TicketUpdate | DeliveryNotification | Unsupported
+Event = CustomerMessage | AgentMessage | TicketUpdate | DeliveryNotification | RouteDue | Unsupported
 
 
 def classify(kind: str, envelope: dict) -> Event:
     """Turn a validated envelope into a typed event."""
     if kind == "notification":
         return _classify_notification(envelope)
+    if kind == "internal":
+        return RouteDue(conversation_id=envelope["conversation_id"])
     content_type, content = envelope["type"], envelope["content"]
     if content_type == TICKET and isinstance(content, dict) and content.get("id"):
         return TicketUpdate(ticket=content, source="ticket_message")
@@ -162,7 +172,7 @@ def classify(kind: str, envelope: dict) -> Event:
     if relayed_for:
         return AgentMessage(id=envelope.get("id"), customer_identity=relayed_for, text=text)
     return CustomerMessage(id=envelope.get("id"), node=sender, identity=strip_instance(sender),
-                           content_type=content_type, text=text)
+                           content_type=content_type, text=text, content=content)
 
 
 _UNSUPPORTED = object()

@@ -137,12 +137,22 @@ def _open_ticket(blip, *, customer_identity: str, text: str) -> dict:
             time.sleep(min(0.5 * 2 ** attempt, 5.0))
 
 
+def _transfer_ticket(blip, *, ticket_id: str, team: str) -> dict:
+    """Transfer once: if a lost response already moved the ticket, return the ticket it became."""
+    current = blip.get_ticket(ticket_id=ticket_id)
+    if current.get("status") == "Transferred":
+        for ticket in blip.list_open_tickets(customer_identity=current["customerIdentity"]):
+            if ticket.get("team") == team:
+                return ticket
+    return blip.transfer_ticket(ticket_id=ticket_id, team=team, max_attempts=1)
+
+
 OPERATIONS = {
     "send_message": lambda blip, **p: {"id": blip.send_message(**p)},
     "send_notification": lambda blip, **p: blip.send_notification(**p),
     "merge_contact": lambda blip, **p: blip.merge_contact(**p),
     "add_comment": lambda blip, **p: blip.add_comment(**p),
     "change_tags": lambda blip, **p: blip.change_tags(**p),
-    "transfer_ticket": lambda blip, **p: blip.transfer_ticket(**p),
+    "transfer_ticket": _transfer_ticket,
     "open_ticket": _open_ticket,
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers import agent_message, customer_message, events, notification, ticket_update
+from handlers import agent_message, customer_message, events, notification, routing, ticket_update
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -13,6 +13,7 @@ HANDLERS = {
     events.AgentMessage: agent_message.handle,
     events.TicketUpdate: ticket_update.handle,
     events.DeliveryNotification: notification.handle,
+    events.RouteDue: routing.handle_route_due,
 }
 
 

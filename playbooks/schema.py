@@ -73,6 +73,14 @@ class AgentNote(Strict):
     suggestion: Annotated[Text, placeholders("team")]
 
 
+class Burst(Strict):
+    """How long routing waits for the rest of a WhatsApp burst ("oi", "bom dia", then the request)."""
+
+    quiet_seconds: float = Field(6.0, ge=0, le=300)
+    max_wait_seconds: float = Field(60.0, ge=0, le=900)
+    wait_when_unsure: bool = True
+
+
 class Settings(Strict):
     """geral.yaml"""
 
@@ -81,6 +89,7 @@ class Settings(Strict):
     default_intent: Id
     failure_reason: Text
     conversation_idle_hours: float = Field(12, gt=0)
+    burst: Burst = Burst()
     classifier: ClassifierSettings = ClassifierSettings()
     agent_note: AgentNote
 

@@ -1,8 +1,10 @@
 """The service running over real HTTP (werkzeug threaded server) next to the fake Blip server."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -11,7 +13,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import load_settings
-from app.models import InboxEvent
+from app.models import BlipCall, InboxEvent
 from app.store import session_scope
 from blip_client.fake import FakeBlip
 from tests.conftest import API_KEY, SECRET, wait_until
@@ -47,10 +49,31 @@ class Service:
         wait_until(lambda: all(e.status not in ("pending", "processing") for e in self.events()),
                    timeout=timeout, message="every event processed")
 
+    def sent(self, purpose: str) -> list:
+        """Messages the fake Blip received for outbox calls of `purpose` (greeting, handoff, relay…)."""
+        ids = {c.params["id"] for c in self.query(select(BlipCall).where(BlipCall.purpose == purpose))
+               if "id" in c.params}
+        return [m for m in self.fake.messages() if m.json.get("id") in ids and m.status == 202]
+
     def query(self, statement):
         """Run a select against the store and return all rows."""
         with session_scope(self.rt.engine) as session:
             return session.exec(statement).all()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def copy_playbooks(target: Path, *, quiet: float = 0.3, max_wait: float = 1.5) -> Path:
+    """The shipped playbooks, with a short burst wait so routing tests do not sit idle."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "playbooks").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "geral.yaml":
+            text = re.sub(r"quiet_seconds: [0-9.]+", f"quiet_seconds: {quiet}", text)
+            text = re.sub(r"max_wait_seconds: [0-9.]+", f"max_wait_seconds: {max_wait}", text)
+        (target / path.name).write_text(text, encoding="utf-8")
+    return target
 
 
 def make_settings(database_url: str, blip_url: str, **overrides):
@@ -72,11 +95,13 @@ def fake_blip():
 
 
 @pytest.fixture
-def service_factory(database_url, fake_blip):
+def service_factory(database_url, fake_blip, tmp_path):
     """Start services with optional settings overrides; all are stopped at the end of the test."""
     started = []
+    books = copy_playbooks(tmp_path / "test-playbooks")
 
     def start(**overrides) -> Service:
+        overrides.setdefault("playbooks_dir", str(books))
         app = create_app(make_settings(database_url, fake_blip.base_url, **overrides))
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -38,7 +38,7 @@ def test_first_message_is_greeted_by_name_and_later_ones_are_not(service):
     service.settle()
     _say(service, "m2", GREEN, "O Studio não abre")
     service.settle()
-    greetings = service.fake.messages()
+    greetings = service.sent("greeting")
     assert len(greetings) == 1
     sent = greetings[0]
     assert sent.headers["Authorization"] == API_KEY
@@ -54,7 +54,7 @@ def test_a_contact_not_yet_linked_gets_the_greeting_without_a_name(service):
     _customers(service)
     _say(service, "u1", UNKNOWN, "Oi")
     service.settle()
-    [greeting] = service.fake.messages()
+    [greeting] = service.sent("greeting")
     assert greeting.json["content"].startswith("Olá! Aqui é o atendimento da Radio Memory")
     [conversation] = _conversation(service, UNKNOWN)
     assert (conversation.adm, conversation.identification) == (None, "unknown")
@@ -143,4 +143,4 @@ def test_a_new_conversation_starts_after_the_idle_period(service, monkeypatch):
     service.settle()
     conversations = service.query(select(Conversation).order_by(Conversation.id))
     assert [(c.status, c.close_reason) for c in conversations] == [("closed", "idle"), ("open", None)]
-    assert len(service.fake.messages()) == 2
+    assert len(service.sent("greeting")) == 2

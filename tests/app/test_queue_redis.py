@@ -15,6 +15,7 @@ import requests
 from sqlmodel import select
 
 from app.models import BlipCall, InboxEvent
+from tests.app.conftest import copy_playbooks
 from tests.conftest import API_KEY, REDIS_URL, SECRET, blip_fixture, service_unavailable, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,11 +72,17 @@ def _can_connect(port: int) -> bool:
         return False
 
 
-def _env(database_url: str, redis_url: str, blip_url: str) -> dict:
-    return {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+def _env(database_url: str, redis_url: str, blip_url: str, playbooks_dir) -> dict:
+    return {**os.environ, "APP_ENV": "development", "PLAYBOOKS_DIR": str(playbooks_dir), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "BLIP_API_URL": blip_url, "BLIP_API_KEY": API_KEY, "WEBHOOK_SECRETS": SECRET,
             "BLIP_BACKOFF_SECONDS": "0.01", "BLIP_TIMEOUT_SECONDS": "10", "JOB_LEASE_SECONDS": "3",
             "SWEEP_INTERVAL_SECONDS": "0.3", "SWEEP_GRACE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+
+
+def _env_for(service, redis_url: str) -> dict:
+    """The environment a subprocess needs to share `service`'s store, playbooks and fake Blip."""
+    settings = service.rt.settings
+    return _env(settings.database_url, redis_url, service.fake.base_url, settings.playbooks_dir)
 
 
 @pytest.fixture
@@ -105,7 +112,7 @@ def _greetings(fake):
 
 def test_a_real_rq_worker_processes_the_webhook_event(service_factory, redis_url, processes):
     service = service_factory(redis_url=redis_url)
-    _worker(processes, _env(service.rt.settings.database_url, redis_url, service.fake.base_url))
+    _worker(processes, _env_for(service, redis_url))
     assert service.post("/blip/messages", blip_fixture("incoming_whatsapp_text")).status_code == 202
     wait_until(lambda: _greetings(service.fake), timeout=20, message="greeting from the worker")
     service.settle(timeout=20)
@@ -128,7 +135,7 @@ def test_events_accepted_while_redis_is_down_are_processed_when_it_is_back(servi
 
     redis.start()  # back, empty (it keeps nothing on disk): the sweeper must re-enqueue
     try:
-        _worker(processes, _env(service.rt.settings.database_url, redis.url, service.fake.base_url))
+        _worker(processes, _env_for(service, redis.url))
         wait_until(lambda: len(_greetings(service.fake)) == 3, timeout=30, message="3 greetings after recovery")
         service.settle(timeout=20)
         assert {e.status for e in service.events() if e.kind == "message"} == {"done"}
@@ -144,7 +151,7 @@ def test_jobs_queued_before_a_redis_restart_are_not_lost(service_factory, proces
     redis.stop()  # no worker ran yet: the queued job vanishes with the restart
     redis.start()
     try:
-        _worker(processes, _env(service.rt.settings.database_url, redis.url, service.fake.base_url))
+        _worker(processes, _env_for(service, redis.url))
         wait_until(lambda: _greetings(service.fake), timeout=30, message="greeting after the restart")
         service.settle(timeout=20)
         assert len(_greetings(service.fake)) == 1
@@ -154,7 +161,7 @@ def test_jobs_queued_before_a_redis_restart_are_not_lost(service_factory, proces
 
 def test_a_worker_killed_mid_job_does_not_lose_its_event(service_factory, redis_url, processes):
     service = service_factory(redis_url=redis_url)
-    env = _env(service.rt.settings.database_url, redis_url, service.fake.base_url)
+    env = _env_for(service, redis_url)
     service.fake.fail("/messages", delay=3.0, times=1)  # the greeting hangs...
     doomed = _worker(processes, env)
     assert service.post("/blip/messages", blip_fixture("incoming_whatsapp_text")).status_code == 202
@@ -173,9 +180,10 @@ def test_a_worker_killed_mid_job_does_not_lose_its_event(service_factory, redis_
     assert service.query(select(InboxEvent.attempts).where(InboxEvent.kind == "message")) == [2]
 
 
-def test_end_to_end_gunicorn_and_worker_greet_through_the_fake_blip(database_url, redis_url, fake_blip, processes):
+def test_end_to_end_gunicorn_and_worker_greet_through_the_fake_blip(database_url, redis_url, fake_blip, processes,
+                                                                   tmp_path):
     port = _free_port()
-    env = _env(database_url, redis_url, fake_blip.base_url)
+    env = _env(database_url, redis_url, fake_blip.base_url, copy_playbooks(tmp_path / "playbooks"))
     processes([str(BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                "--worker-class", "gthread", "--threads", "4"], env)
     _worker(processes, env)

@@ -99,7 +99,7 @@ def test_an_event_whose_handler_keeps_failing_is_dead_lettered_and_blip_told_fai
     result = _cli(service, "dead-letters", "retry", str(letter.id))
     assert result.exit_code == 0, result.output
     assert service.query(select(InboxEvent.status).where(InboxEvent.id == event.id)) == ["done"]
-    assert len(service.fake.messages()) == 1  # greeted exactly once, on the successful run
+    assert len(service.sent("greeting")) == 1  # greeted exactly once, on the successful run
 
 
 def _ctx(service, session):

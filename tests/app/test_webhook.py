@@ -100,8 +100,7 @@ def test_the_same_envelope_delivered_in_sequence_is_processed_once(service):
     assert (first.status_code, again.status_code) == (202, 200)
     assert again.json()["status"] == "duplicate"
     service.settle()
-    greetings = service.fake.wait_for(lambda f: f.messages(), timeout=5)
-    assert len(greetings) == 1
+    assert len(service.sent("greeting")) == 1
     assert len(service.query(select(Message).where(Message.direction == "in"))) == 1
 
 
@@ -121,7 +120,7 @@ def test_the_same_envelope_delivered_concurrently_is_processed_once(service):
     assert sorted(codes) == [200] * 7 + [202]
     service.settle()
     assert len([e for e in service.events() if e.kind == "message"]) == 1
-    assert len(service.fake.messages()) == 1
+    assert len(service.sent("greeting")) == 1
     assert len(service.query(select(Conversation))) == 1
 
 
@@ -157,7 +156,7 @@ def test_every_inbound_contract_fixture_replays_through_the_webhook(service):
     assert "Segue o print da tela de erro do playout" in inbound_texts  # media caption kept
     assert blip_fixture("desk_message_from_agent")["content"] in inbound_texts  # recorded as the agent's
     # Blip Chat and WhatsApp customers were greeted once each; the agent's message was not echoed.
-    greeted = sorted(m.json["to"] for m in service.fake.messages())
+    greeted = sorted(m.json["to"] for m in service.sent("greeting"))
     assert greeted == sorted([blip_fixture("incoming_text_message")["from"], CUSTOMER])
     # The closed ticket ended the WhatsApp conversation: the next message greets anew.
     closed = service.query(select(Conversation).where(Conversation.contact_identity == CUSTOMER))
