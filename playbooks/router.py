@@ -53,11 +53,16 @@ class Decision:
     tags: tuple[str, ...]
     notice: str | None
     agent_note: str
+    runner_up: tuple[str, float] | None = None  # second-best intent and its probability
+    guess: str | None = None  # best intent even when `intent` is "incerto"
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready form."""
+        """Plain JSON-ready form; the runner-up and the guess travel inside `evidence`."""
         data = asdict(self)
-        data["evidence"] = self.evidence.to_dict()
+        runner_up = data.pop("runner_up")
+        data["evidence"] = {**self.evidence.to_dict(), "guess": data.pop("guess"),
+                            "runner_up": {"intent": runner_up[0], "confidence": round(runner_up[1], 3)}
+                            if runner_up else None}
         data["tags"] = list(self.tags)
         data["confidence"] = round(self.confidence, 3)
         return data
@@ -134,4 +139,5 @@ def route(playbooks: Playbooks, light: TrafficLight, result: Classification) -> 
         team=team, mode=mode, suggested_team=suggested, tags=tuple(dict.fromkeys(tags)),
         notice=notice,
         agent_note=agent_note(settings.agent_note, light.status, reason, result, rule.note, suggested),
+        runner_up=result.runner_up, guess=result.guess,
     )
