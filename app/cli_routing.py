@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 import playbooks
+from app import replay
 from app.models import Customer
 from app.store import session_scope
 from handlers.routing import customer_facts
@@ -41,12 +42,24 @@ def check():
 @click.option("--adm", help="Decide as for this customer (ADM code in the store).")
 @click.option("--eval", "eval_file", type=click.Path(exists=True, dir_okay=False),
               help="JSON lines with `text` and `label`: print accuracy, precision/recall, confusion.")
-@click.option("--json", "as_json", is_flag=True, help="With --eval: print one JSON object.")
-def route(text, adm, eval_file, as_json):
-    """Dry run the router: print the decision for TEXT as JSON, or evaluate a labelled file."""
-    if bool(text) == bool(eval_file):
-        raise click.UsageError('give either "texto da mensagem" or --eval FILE.jsonl')
+@click.option("--replay", "replay_", is_flag=True, help="Re-run the current playbooks over stored conversations.")
+@click.option("--since", default="30d", show_default=True, help="With --replay: how far back (30d, 12h, 90m).")
+@click.option("--json", "as_json", is_flag=True, help="With --eval or --replay: print one JSON object.")
+def route(text, adm, eval_file, replay_, since, as_json):
+    """Dry run the router: the decision for TEXT as JSON, --eval a labelled file, or --replay the store."""
+    if sum(map(bool, (text, eval_file, replay_))) != 1:
+        raise click.UsageError('give one of: "texto da mensagem", --eval FILE.jsonl, --replay [--since 30d]')
     books = _load()
+    if replay_:
+        rt = current_app.extensions["runtime"]
+        try:
+            start = replay.parse_since(since, rt.clock())
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        with session_scope(rt.engine) as session:
+            result = replay.replay(session, books, start)
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else replay.format_replay(result))
+        return
     if eval_file:
         try:
             result = playbooks.evaluate(books, playbooks.read_jsonl(eval_file))

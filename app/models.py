@@ -176,6 +176,7 @@ class RoutingDecision(SQLModel, table=True):
     text: str | None = None  # the customer text that was classified
     playbooks_version: str = Field(max_length=40)
     traffic_light: str = Field(max_length=20)
+    traffic_light_code: str | None = Field(default=None, max_length=40)  # e.g. pendencia_financeira
     traffic_light_reason: str
     intent: str = Field(max_length=20)
     confidence: float

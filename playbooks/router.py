@@ -44,6 +44,7 @@ class Decision:
 
     traffic_light: str
     traffic_light_reason: str
+    traffic_light_code: str  # the reason's key in semaforo.yaml (pendencia_financeira, …)
     intent: str
     confidence: float
     evidence: Evidence
@@ -134,7 +135,7 @@ def route(playbooks: Playbooks, light: TrafficLight, result: Classification) -> 
 
     reason = getattr(policy.reasons, light.reason)
     return Decision(
-        traffic_light=light.status, traffic_light_reason=reason,
+        traffic_light=light.status, traffic_light_reason=reason, traffic_light_code=light.reason,
         intent=result.intent, confidence=result.confidence, evidence=result.evidence,
         team=team, mode=mode, suggested_team=suggested, tags=tuple(dict.fromkeys(tags)),
         notice=notice,
