@@ -196,9 +196,15 @@ class RoutingDecision(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    """A Blip Desk ticket the bot opened (or adopted, or that a transfer created)."""
+    """A Blip Desk ticket the bot opened (or adopted, or that a transfer created), and its life.
+
+    Two clocks: the bot clock (customer's first message → our greeting, copied from the
+    conversation) and the human clock (`clock_started_at`, when the ticket started waiting or the
+    team's business day began → the first agent reply). The greeting never counts as a reply.
+    """
 
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_open_polled", "closed_at", "last_polled_at"),)
 
     id: str = Field(primary_key=True, max_length=80)
     conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
@@ -206,9 +212,22 @@ class Ticket(SQLModel, table=True):
     sequential_id: int | None = None
     parent_id: str | None = Field(default=None, max_length=80)
     team: str | None = Field(default=None, max_length=120)
+    bot_team: str | None = Field(default=None, max_length=120)  # where the bot decided it should go
     status: str = Field(max_length=20)
+    status_date: datetime | None = None  # Blip's statusDate of the status we hold (orders late events)
     agent_identity: str | None = Field(default=None, max_length=200)
     tags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     status_at: datetime = Field(default_factory=utcnow)
+    bot_clock_ms: float | None = None
+    clock_started_at: datetime | None = None
+    assigned_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_response_seconds: float | None = None
+    wait_class: str | None = Field(default=None, max_length=20)
+    transferred_to: str | None = Field(default=None, max_length=120)
+    override: bool = False  # an agent moved it away from the bot's team
+    breached_at: datetime | None = None
     closed_at: datetime | None = None
+    closed_by: str | None = Field(default=None, max_length=20)  # agent | client
+    last_polled_at: datetime | None = None
