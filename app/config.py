@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     desk_relay: bool = True
     # The sweeper re-enqueues a pending event this long after it was last handed to the queue.
     sweep_grace_seconds: float = 30.0
+    # Optional LLM second opinion when the offline router is not sure (off without a key).
+    openai_api_key: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = 8.0
+    openai_daily_budget: int = 200  # questions per day, across all workers
     log_level: str = "INFO"
 
     @field_validator("webhook_secrets", mode="before")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app import inbox, runtime as runtime_module
 from app.models import InboxEvent
 from app.store import session_scope
-from handlers import events, outbox
+from handlers import events, outbox, tpr
 from handlers.context import Context, Reschedule
 from handlers.registry import dispatch
 
@@ -50,7 +50,8 @@ def context_for(rt, session, row: InboxEvent | None = None) -> Context:
     snapshot = rt.playbooks.current()
     heartbeat = (lambda: inbox.heartbeat(rt.engine, row.id, rt.clock())) if row is not None else (lambda: None)
     return Context(session=session, blip=rt.blip, playbooks=snapshot, settings=rt.settings, clock=rt.clock,
-                   inbox_event=row, playbooks_version=rt.playbooks.version or "", heartbeat=heartbeat)
+                   inbox_event=row, playbooks_version=rt.playbooks.version or "", heartbeat=heartbeat,
+                   llm=rt.llm)
 
 
 def _notify_failed(rt, event_id: int) -> None:
@@ -67,6 +68,17 @@ def _notify_failed(rt, event_id: int) -> None:
                            params={"id": event.id, "to": event.node, "event": "failed", "reason": reason})
     except Exception:
         log.exception("could not send the failed notification for event %s", event_id)
+
+
+def maintain(rt) -> None:
+    """One sweeper tick: re-enqueue due events, poll open tickets, act on first-response breaches."""
+    sweep(rt)
+    if rt.blip is None:
+        return
+    with session_scope(rt.engine) as session:
+        ctx = context_for(rt, session)
+        tpr.poll_open_tickets(ctx)
+        tpr.check_breaches(ctx)
 
 
 def sweep(rt) -> int:

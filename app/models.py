@@ -231,3 +231,20 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = None
     closed_by: str | None = Field(default=None, max_length=20)  # agent | client
     last_polled_at: datetime | None = None
+
+
+class LlmCall(SQLModel, table=True):
+    """One question to the optional LLM assistant: the daily budget counts these rows."""
+
+    __tablename__ = "llm_calls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    outcome: str = Field(max_length=20)  # ok | timeout | unavailable | malformed | error | over_budget
+    label: str | None = Field(default=None, max_length=20)
+    reason: str | None = None
+    model: str | None = Field(default=None, max_length=80)
+    latency_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None

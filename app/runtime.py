@@ -30,6 +30,7 @@ class Runtime:
     blip: BlipClient | None
     playbooks: PlaybookStore
     queue: object = None  # app.queue.InProcessQueue | app.queue.RedisQueue
+    llm: object = None  # llm.IntentAssistant when OPENAI_API_KEY is set
     clock: Callable = utcnow
     threads: list = field(default_factory=list)
 
@@ -44,7 +45,7 @@ def build(settings: Settings, *, queue_factory: Callable[["Runtime"], object] | 
         blip = BlipClient(settings.blip_api_url, settings.blip_api_key, timeout=settings.blip_timeout_seconds,
                           max_attempts=settings.blip_max_attempts, backoff_base=settings.blip_backoff_seconds)
     runtime = Runtime(settings=settings, engine=make_engine(settings.database_url), blip=blip,
-                      playbooks=PlaybookStore(settings.playbooks_dir))
+                      playbooks=PlaybookStore(settings.playbooks_dir), llm=_llm(settings))
     if queue_factory:
         runtime.queue = queue_factory(runtime)
     elif settings.uses_redis:
@@ -53,6 +54,15 @@ def build(settings: Settings, *, queue_factory: Callable[["Runtime"], object] | 
         runtime.queue = InProcessQueue(lambda event_id: jobs.run_event(runtime, event_id),
                                        workers=settings.inprocess_workers)
     return runtime
+
+
+def _llm(settings: Settings):
+    if not settings.openai_api_key:
+        return None
+    from llm import IntentAssistant
+
+    return IntentAssistant(base_url=settings.openai_base_url, api_key=settings.openai_api_key,
+                           model=settings.openai_model, timeout=settings.openai_timeout_seconds)
 
 
 _current: Runtime | None = None

@@ -29,6 +29,7 @@ class Context:
     clock: Callable[[], datetime]
     inbox_event: InboxEvent | None
     playbooks_version: str = ""
+    llm: object = None  # llm.IntentAssistant, or None when the LLM assist is off
     heartbeat: Callable[[], None] = lambda: None  # renews the job's lease during long work
 
     def now(self) -> datetime:

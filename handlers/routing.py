@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.models import Conversation, Customer, InboxEvent, Message, RoutingDecision, Ticket
-from handlers import outbox
+from handlers import llm_assist, outbox, ticket_life
 from handlers.context import Reschedule
 from handlers.events import RouteDue
 from playbooks.schema import UNSURE
@@ -109,9 +109,13 @@ def customer_facts(customer: Customer | None) -> playbooks.CustomerFacts | None:
 def _decide(ctx, conversation: Conversation, text: str) -> RoutingDecision:
     started = time.perf_counter()
     customer = ctx.session.get(Customer, conversation.adm) if conversation.adm else None
-    result = playbooks.decide(ctx.playbooks, customer_facts(customer), text,
-                              lookup_failed=conversation.identification == "lookup_failed")
-    data = result.to_dict()
+    light = playbooks.traffic_light(customer_facts(customer),
+                                    lookup_failed=conversation.identification == "lookup_failed")
+    classification = playbooks.classify(ctx.playbooks, text)
+    classification, llm_evidence = llm_assist.second_opinion(ctx, conversation.id, text, classification)
+    data = playbooks.route(ctx.playbooks, light, classification).to_dict()
+    if llm_evidence:
+        data["evidence"]["llm"] = llm_evidence
     row = RoutingDecision(conversation_id=conversation.id, source_event_id=ctx.inbox_event.id,
                           adm=conversation.adm, text=text,
                           playbooks_version=ctx.playbooks_version, decided_at=ctx.now(),
@@ -147,12 +151,12 @@ def hand_off(ctx, conversation: Conversation, decision: RoutingDecision) -> None
     ticket = step("ticket", "open_ticket", {"customer_identity": identity, "text": decision.text or ""})
     if ticket is None:
         return
-    _record_ticket(ctx.session, conversation, ticket)
+    _record_ticket(ctx, conversation, ticket, decision)
     if ticket.get("team") != decision.team and ticket.get("status", "Waiting") == "Waiting":
         ticket = step("transfer", "transfer_ticket", {"ticket_id": ticket["id"], "team": decision.team})
         if ticket is None:
             return
-        _record_ticket(ctx.session, conversation, ticket)
+        _record_ticket(ctx, conversation, ticket, decision)
     tags = list(dict.fromkeys([*(ticket.get("tags") or []), *decision.tags]))
     if step("tags", "change_tags", {"ticket_id": ticket["id"], "tags": tags}) is None:
         return
@@ -164,21 +168,30 @@ def hand_off(ctx, conversation: Conversation, decision: RoutingDecision) -> None
     ctx.session.commit()
 
 
-def _record_ticket(session: Session, conversation: Conversation, ticket: dict) -> Ticket:
-    """Keep the ticket Blip returned; a transfer's new ticket marks its parent Transferred."""
-    row = session.get(Ticket, ticket["id"]) or Ticket(id=ticket["id"], conversation_id=conversation.id,
-                                                      customer_identity=conversation.contact_identity,
-                                                      status=ticket.get("status", "Waiting"))
-    row.sequential_id = ticket.get("sequentialId")
-    row.team = ticket.get("team")
-    row.status = ticket.get("status", row.status)
-    session.add(row)
-    parents = session.exec(select(Ticket).where(Ticket.conversation_id == conversation.id,
-                                                Ticket.id != row.id, Ticket.status == "Waiting")).all()
-    for parent in parents:
-        if ticket.get("parentSequentialId") and parent.sequential_id == ticket.get("parentSequentialId"):
-            parent.status = "Transferred"
-            row.parent_id = parent.id
+def _record_ticket(ctx, conversation: Conversation, document: dict, decision: RoutingDecision) -> Ticket:
+    """Keep the ticket Blip returned (opened, adopted, or born from our transfer) and start its clocks."""
+    session = ctx.session
+    row = session.get(Ticket, document["id"])
+    if row is None:
+        row = Ticket(id=document["id"], conversation_id=conversation.id,
+                     customer_identity=conversation.contact_identity, status=document.get("status", "Waiting"),
+                     created_at=ticket_life.parse_time(document.get("storageDate")) or ctx.now())
+        session.add(row)
+    row.sequential_id = document.get("sequentialId")
+    row.team, row.bot_team = document.get("team"), decision.team
+    row.bot_clock_ms = conversation.greeting_latency_ms
+    parent = None
+    if document.get("parentSequentialId"):
+        parent = session.exec(select(Ticket).where(Ticket.conversation_id == conversation.id,
+                                                   Ticket.sequential_id == document["parentSequentialId"])).first()
+    if parent is not None and row.parent_id is None:
+        row.parent_id = parent.id
+        ticket_life.mark_transferred(parent, to_team=row.team, by_agent=False)
+    if row.clock_started_at is None:
+        # Our own transfer follows the opening at once: the customer has been waiting since the first ticket.
+        waiting_since = parent.created_at if parent is not None else row.created_at
+        ticket_life.start_clock(ctx, row, waiting_since)
+    ticket_life.apply(ctx, document)
     session.commit()
     return row
 

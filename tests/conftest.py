@@ -21,7 +21,7 @@ SECRET = "test-webhook-secret-0123456789"
 API_KEY = "Key dGVzdGJvdDpzZWNyZXQ="
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = ["tickets", "routing_decisions", "dead_letters", "blip_calls", "messages", "conversations", "contacts", "customer_phones",
+TABLES = ["llm_calls", "tickets", "routing_decisions", "dead_letters", "blip_calls", "messages", "conversations", "contacts", "customer_phones",
           "customers", "inbox_events"]
 
 
