@@ -44,7 +44,8 @@ def handle(event: CustomerMessage, ctx) -> None:
 
 def greet(ctx, conversation: Conversation, event: CustomerMessage, *, customer: Customer | None) -> None:
     """Send the playbook greeting, once per conversation, with the customer's name when known."""
-    text = playbooks.greeting(ctx.playbooks, customer.name if customer else None)
+    # Outside business hours the greeting also says when the team is back (tpr.yaml).
+    text = playbooks.greeting(ctx.playbooks, customer.name if customer else None, at=ctx.inbox_event.received_at)
     outbox.perform(ctx, key=f"greeting:{conversation.id}", purpose="greeting", operation="send_message",
                    conversation_id=conversation.id,
                    params={"id": outbox.new_message_id(), "to": event.node, "type": "text/plain", "content": text})

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from pydantic import PrivateAttr, model_validator
 
 from .schema import DEFAULT_RULE, STATUSES, UNSURE, Playbook, Row, Settings, Spelling, Strict, TrafficLightPolicy
+from .tpr_policy import TprPolicy
 
 
 class Problem(NamedTuple):
@@ -73,6 +74,7 @@ class Playbooks(Strict):
 
     settings: Settings
     traffic_light: TrafficLightPolicy
+    tpr: TprPolicy
     spelling: Spelling = Spelling()
     playbooks: tuple[Playbook, ...]
     version: str = ""

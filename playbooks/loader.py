@@ -1,8 +1,9 @@
 """Load and validate the playbook directory; keep the last good set while admins edit.
 
 File kinds are told apart by name: geral.yaml (settings), semaforo.yaml (traffic
-light policy), abreviacoes.yaml (spelling table, optional); every other *.yaml is
-one destination playbook (systemtec.yaml, comercial.yaml, ...).
+light policy), tpr.yaml (first-response target and business hours),
+abreviacoes.yaml (spelling table, optional); every other *.yaml is one
+destination playbook (systemtec.yaml, comercial.yaml, ...).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from . import classifier
 from .errors import Issue, PlaybookError
 from .bundle import Playbooks, reference_problems
 from .schema import Playbook, Settings, Spelling, TrafficLightPolicy
+from .tpr_policy import TprPolicy
 from .yamlfile import YamlFile, read_yaml
 
 log = logging.getLogger(__name__)
@@ -26,9 +28,10 @@ log = logging.getLogger(__name__)
 SECTIONS: dict[str, tuple[str, type[BaseModel]]] = {
     "geral.yaml": ("settings", Settings),
     "semaforo.yaml": ("traffic_light", TrafficLightPolicy),
+    "tpr.yaml": ("tpr", TprPolicy),
     "abreviacoes.yaml": ("spelling", Spelling),
 }
-REQUIRED = ("geral.yaml", "semaforo.yaml")
+REQUIRED = ("geral.yaml", "semaforo.yaml", "tpr.yaml")
 
 
 def load_playbooks(directory: str | Path) -> Playbooks:
@@ -74,7 +77,7 @@ def load_playbooks(directory: str | Path) -> Playbooks:
     digest = hashlib.sha256()
     for parsed in files:
         digest.update(parsed.name.encode() + b"\0" + parsed.raw + b"\0")
-    playbooks = Playbooks(settings=settings, traffic_light=policy, spelling=spelling,
+    playbooks = Playbooks(settings=settings, traffic_light=policy, tpr=sections["tpr"][0], spelling=spelling,
                           playbooks=tuple(book for book, _ in books), version=digest.hexdigest()[:12])
     for problem in classifier.prepare(playbooks).problems:
         parsed = places[problem.part]

@@ -13,7 +13,9 @@ Modes, as the playbooks use them:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
+from .calendar import is_open, return_phrase
 from .classifier import Classification, Evidence, classify
 from .notes import agent_note
 from .bundle import Playbooks
@@ -84,11 +86,15 @@ def traffic_light(customer: CustomerFacts | None, *, lookup_failed: bool = False
     return TrafficLight("verde", "apto")
 
 
-def greeting(playbooks: Playbooks, customer_name: str | None) -> str:
-    """The first automatic reply, personalised when we know the customer's name."""
+def greeting(playbooks: Playbooks, customer_name: str | None, at: datetime | None = None) -> str:
+    """The first automatic reply, personalised by name; outside business hours at `at`, says when we return."""
     texts = playbooks.settings.greeting
     name = (customer_name or "").strip()
-    return texts.with_name.format(nome=name) if name else texts.without_name.format()
+    text = texts.with_name.format(nome=name) if name else texts.without_name.format()
+    if at is None or is_open(playbooks.tpr, at):
+        return text
+    suffix = playbooks.tpr.closed_greeting_suffix.format(retorno=return_phrase(playbooks.tpr, at))
+    return f"{text}\n\n{suffix}"  # its own WhatsApp paragraph
 
 
 def decide(playbooks: Playbooks, customer: CustomerFacts | None, text: str, *,

@@ -2,7 +2,8 @@
 
 One model per file kind (geral.yaml -> Settings, semaforo.yaml -> TrafficLightPolicy,
 abreviacoes.yaml -> Spelling, every other file -> Playbook), all with extra="forbid"
-so a typo fails loudly. Rules that span files (teams, ids, matrix coverage) live in bundle.py.
+so a typo fails loudly; tpr.yaml -> TprPolicy lives in tpr_policy.py. Rules that span
+files (teams, ids, matrix coverage) live in bundle.py.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """The service running over real HTTP (werkzeug threaded server) next to the fake Blip server."""
 from __future__ import annotations
 
-import re
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from sqlmodel import select
 from werkzeug.serving import make_server
 
@@ -64,16 +65,29 @@ class Service:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def copy_playbooks(target: Path, *, quiet: float = 0.3, max_wait: float = 1.5) -> Path:
-    """The shipped playbooks, with a short burst wait so routing tests do not sit idle."""
+def copy_playbooks(target: Path, *, quiet: float = 0.3, max_wait: float = 1.5, target_seconds: int = 60,
+                   always_open: bool = True) -> Path:
+    """The shipped playbooks, adjusted for tests: a short burst wait and, unless told otherwise,
+    a team that never closes, so results do not depend on the hour or the day the tests run."""
     target.mkdir(parents=True, exist_ok=True)
     for path in (ROOT / "playbooks").glob("*.yaml"):
-        text = path.read_text(encoding="utf-8")
-        if path.name == "geral.yaml":
-            text = re.sub(r"quiet_seconds: [0-9.]+", f"quiet_seconds: {quiet}", text)
-            text = re.sub(r"max_wait_seconds: [0-9.]+", f"max_wait_seconds: {max_wait}", text)
-        (target / path.name).write_text(text, encoding="utf-8")
+        shutil.copy(path, target / path.name)
+    _edit_yaml(target / "geral.yaml", lambda data: data["burst"].update(quiet_seconds=quiet, max_wait_seconds=max_wait))
+
+    def tpr(data):
+        data["target_seconds"] = target_seconds
+        if always_open:
+            data["business_hours"]["week"] = {day: ["00:00-24:00"] for day in data["business_hours"]["week"]}
+            data["holidays"] = {"national": False, "pontos_facultativos": {"carnaval": False, "corpus_christi": False},
+                                "extra": []}
+    _edit_yaml(target / "tpr.yaml", tpr)
     return target
+
+
+def _edit_yaml(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def make_settings(database_url: str, blip_url: str, **overrides):
