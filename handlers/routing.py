@@ -116,6 +116,9 @@ def _decide(ctx, conversation: Conversation, text: str) -> RoutingDecision:
     data = playbooks.route(ctx.playbooks, light, classification).to_dict()
     if llm_evidence:
         data["evidence"]["llm"] = llm_evidence
+        line = ctx.playbooks.settings.agent_note.llm.format(intent=llm_evidence["label"],
+                                                             reason=llm_evidence["reason"])
+        data["agent_note"] = f"{data['agent_note']}\n{line}"
     row = RoutingDecision(conversation_id=conversation.id, source_event_id=ctx.inbox_event.id,
                           adm=conversation.adm, text=text,
                           playbooks_version=ctx.playbooks_version, decided_at=ctx.now(),

@@ -72,6 +72,7 @@ class AgentNote(Strict):
     keywords: Annotated[Text, placeholders("keywords")]
     example: Annotated[Text, placeholders("example", "case")]
     suggestion: Annotated[Text, placeholders("team")]
+    llm: Annotated[Text, placeholders("intent", "reason")]
 
 
 class Burst(Strict):

@@ -30,6 +30,7 @@ def test_an_unsure_decision_asks_the_llm_and_follows_a_clear_answer(service_fact
     decision = route_on(service)(GREEN, VAGUE)
     assert (decision.intent, decision.team) == ("comercial", "Transferir para o comercial")
     assert decision.evidence["llm"]["reason"] == "Cliente quer conversar sobre contratação."
+    assert decision.agent_note.endswith("Segunda opinião da IA: comercial — Cliente quer conversar sobre contratação.")
     [request] = openai.requests
     assert request["headers"]["Authorization"] == "Bearer sk-test-key"
     user_messages = [m for m in request["json"]["messages"] if m["role"] == "user"]
