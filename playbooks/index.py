@@ -7,7 +7,18 @@ A message is seen as a stream of stems with its stop-words flagged. Keywords
 normally match the content words only ("segunda via do boleto" matches
 "segunda via boleto"). A keyword that would keep fewer than two content words
 ("ainda não temos", "de vocês") is matched literally, stop-words included, so
-it never shrinks to one common word.
+it never shrinks to one common word. "não" does not count as a content word
+for that rule: "ainda não somos clientes" must not match "não rodaram ... o
+cliente".
+
+When the admin wrote two forms of one word with different weights
+("comerciais": 3 and "comercial": 1; "valores": 3 and "valor": 1), both stem
+alike; the form the customer actually typed wins.
+
+No message word counts twice for one intent: overlapping keywords are taken
+heaviest first (then the longer phrase), so "cartão recusado" (5) stands for
+"cartão" + "recusado", and a weak long phrase ("plano mais simples", 3) never
+hides a strong keyword it overlaps ("baixar o plano", 5).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from .bundle import Playbooks, Problem
 from .text import Normalizer, stem
 
 MAX_GAP = 1  # extra words allowed between two words of a keyword ("trocar o MEU plano")
+NEGATIONS = frozenset({"nao", "nem", "nunca"})  # not enough, alone, to tie a keyword's words together
 
 
 class Keyword(NamedTuple):
@@ -30,6 +42,7 @@ class Keyword(NamedTuple):
     case: str
     phrase: str              # as the admin wrote it (shown to agents)
     stems: tuple[str, ...]
+    words: tuple[str, ...]   # the same words before stemming
     weight: float
     literal: bool            # match stop-words too
 
@@ -46,6 +59,7 @@ class Message(NamedTuple):
     """A message as the classifier sees it."""
 
     stems: list[str]                 # every word, stop-words included
+    words: list[str]                 # the same words before stemming (after typo repair)
     content: list[int]               # positions of the non-stop words
     corrections: tuple[str, ...]     # typo repairs, e.g. "boelto→boleto"
 
@@ -88,7 +102,7 @@ class Index:
 
     def analyse(self, text: str) -> Message:
         """Stem every word of `text`, repairing typos in content words."""
-        stems, content, corrections = [], [], []
+        stems, tokens, content, corrections = [], [], [], []
         stopwords = self.normalizer.stopwords
         for token in self.normalizer.expand(text, keep_stopwords=True):
             root = stem(token)
@@ -98,14 +112,16 @@ class Index:
                     fixed = self.speller.correct(token)
                     if fixed is not None:
                         corrections.append(f"{token}→{fixed}")
-                        root = stem(fixed)
+                        token, root = fixed, stem(fixed)
             stems.append(root)
-        return Message(stems, content, tuple(corrections))
+            tokens.append(token)
+        return Message(stems, tokens, content, tuple(corrections))
 
     def keyword_hits(self, message: Message) -> dict[str, list[Hit]]:
-        """Matched keywords per label; longest phrases first, no word counted twice per label."""
-        found: list[tuple[tuple[int, ...], Keyword]] = []
+        """Matched keywords per label; heaviest first, no word counted twice per label."""
+        found: list[tuple[tuple[int, ...], bool, Keyword]] = []
         streams = ((False, message.content), (True, range(len(message.stems))))
+        words = message.words
         for literal, positions in streams:
             positions = list(positions)
             table = self.keywords[literal]
@@ -113,12 +129,18 @@ class Index:
                 for keyword in table.get(message.stems[position], ()):
                     matched = _match(message.stems, positions, start, keyword.stems)
                     if matched:
-                        found.append((matched, keyword))
-        found.sort(key=lambda item: (-len(item[0]), -abs(item[1].weight)))
+                        exact = all(words[p] == w for p, w in zip(matched, keyword.words))
+                        found.append((matched, exact, keyword))
+        # Two forms of one word at the same place: keep the one the customer typed.
+        typed = {(k.label, k.stems, p) for p, exact, k in found if exact}
+        found = [item for item in found if item[1] or (item[2].label, item[2].stems, item[0]) not in typed]
+        # Strongest evidence first (then the longer phrase), so a weak long phrase
+        # never hides a strong keyword it overlaps.
+        found.sort(key=lambda item: (-abs(item[2].weight), -len(item[0])))
         used: dict[str, set[int]] = {}
         seen: set[tuple[str, tuple[str, ...]]] = set()
         hits: dict[str, list[Hit]] = {}
-        for positions, keyword in found:
+        for positions, _, keyword in found:
             taken = used.setdefault(keyword.label, set())
             if taken.intersection(positions) or (keyword.label, keyword.stems) in seen:
                 continue
@@ -150,11 +172,12 @@ def _keyword(normalizer: Normalizer, label: str, case: str, phrase: str, weight:
     """Compile one keyword, literal when stop-word removal would gut it."""
     content = normalizer.expand(phrase)
     every = normalizer.expand(phrase, keep_stopwords=True)
-    literal = len(content) < 2 and len(every) > len(content)
+    meaningful = [word for word in content if word not in NEGATIONS]
+    literal = len(meaningful) < 2 and len(every) > len(content)
     tokens = every if literal else content
     if not content and len(every) < 2:
         return None
-    return Keyword(label, case, phrase, tuple(map(stem, tokens)), weight, literal)
+    return Keyword(label, case, phrase, tuple(map(stem, tokens)), tuple(tokens), weight, literal)
 
 
 def build_index(playbooks: Playbooks) -> Index:

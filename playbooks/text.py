@@ -29,7 +29,7 @@ _SUFFIXES = tuple(sorted((
     "acoes", "icoes", "acao", "icao", "coes", "cao", "ao",
     "ancias", "ancia", "encias", "encia", "ancas", "anca", "ezas", "eza",
     "adoras", "adores", "adora", "ador", "ariam", "eriam", "iriam",
-    "assem", "essem", "issem", "asse", "esse", "isse",
+    "assem", "essem", "issem", "asse", "esse", "isse", "arem", "erem", "irem",
     "aram", "eram", "iram", "avam", "iam", "arao", "erao", "irao",
     "ando", "endo", "indo", "ados", "adas", "idos", "idas",
     "ado", "ada", "ido", "ida", "amos", "emos", "imos",
@@ -37,6 +37,26 @@ _SUFFIXES = tuple(sorted((
     "ou", "ei", "eu", "iu", "am", "em", "es", "as", "os", "is",
     "a", "e", "o", "s", "i",
 ), key=len, reverse=True))
+# First-person plural verb endings ("contratamos", "emitimos", "pagávamos").
+# They end in "s", so they are tried before the plural rule, which would
+# otherwise cut only the "s" and leave "contratamo" far from "contratar".
+_VERB_PLURALS = tuple(sorted((
+    "ariamos", "eriamos", "iriamos", "assemos", "essemos", "issemos", "aremos", "eremos", "iremos",
+    "avamos", "aramos", "eramos", "iramos", "iamos", "amos", "emos", "imos",
+), key=len, reverse=True))
+# Verb endings that tell the conjugation. A short root ("pag", "cri", "rod")
+# is too ambiguous to be a stem on its own, but with one of these endings it
+# is a verb: it becomes its infinitive, so "paguei", "pagando" and "pagamos"
+# meet "pagar", and "criarem" meets "criar" (while "mudo" stays apart from
+# "mudou"/"mudar", and "som" from "soma").
+_CONJUGATIONS = {"ar": ("ar", "ando", "ado", "ada", "ados", "adas", "ou", "ei", "am", "aram", "ava", "avam",
+                        "arao", "aria", "ariam", "asse", "assem", "arem", "amos", "aremos", "avamos",
+                        "ariamos", "aramos", "assemos"),
+                 "er": ("er", "endo", "eu", "eram", "erem", "eria", "eriam", "esse", "essem", "erao",
+                        "emos", "eremos", "eriamos", "eramos", "essemos"),
+                 "ir": ("ir", "indo", "iu", "iram", "irem", "iria", "iriam", "isse", "issem", "irao",
+                        "imos", "iremos", "iriamos", "iramos", "issemos")}
+_INFINITIVE = {ending: infinitive for infinitive, endings in _CONJUGATIONS.items() for ending in endings}
 _MIN_STEM = 3
 # A stem shorter than this is too ambiguous ("som" from "soma", "log" from
 # "logo", "mud" from both "mudo" and "mudar"): such words keep their whole
@@ -82,15 +102,23 @@ def stem(word: str) -> str:
         return word
     if word in _EXCEPTIONS:
         return _EXCEPTIONS[word]
-    root = singular(word)
-    for suffix in _SUFFIXES:
-        if root.endswith(suffix) and len(root) - len(suffix) >= _MIN_STEM:
-            root = root[: -len(suffix)]
-            break
+    cut = next((v for v in _VERB_PLURALS if word.endswith(v) and len(word) - len(v) >= _MIN_STEM), None)
+    if cut is not None:
+        root = word[: -len(cut)]
+    else:
+        root = singular(word)
+        for suffix in _SUFFIXES:
+            if root.endswith(suffix) and len(root) - len(suffix) >= _MIN_STEM:
+                root, cut = root[: -len(suffix)], suffix
+                break
     # "paguei"/"pague" -> "pagu": fold the silent u back onto its consonant.
     if root.endswith(("gu", "qu")) and len(root) > _MIN_STEM:
         root = root[:-1]
-    return root if len(root) >= _SHORT_STEM else singular(word)
+    if len(root) >= _SHORT_STEM:
+        return root
+    if len(root) >= _MIN_STEM and cut in _INFINITIVE:
+        return root + _INFINITIVE[cut]
+    return singular(word)
 
 
 class Normalizer:

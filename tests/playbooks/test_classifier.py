@@ -73,6 +73,19 @@ def test_long_message_with_the_request_in_the_middle(books):
     # A nota fiscal emitted in the ERP is SystemTec's; a copy of our invoice is financeiro's.
     ("a nota fiscal que emiti no gestão pro anunciante foi rejeitada", "systemtec"),
     ("preciso da segunda via da nota fiscal da mensalidade", "financeiro"),
+    # Buying the Gestão is comercial; installing or renewing things inside it is SystemTec's.
+    ("quero contratar o gestão empresarial para cuidar dos anunciantes", "comercial"),
+    ("renovamos o certificado digital, como coloco no gestão?", "systemtec"),
+    # "atraso" of the stream is support; a late payment is financeiro.
+    ("o streaming está com atraso grande", "suporte"),
+    ("a mensalidade está em atraso, dá para parcelar?", "financeiro"),
+    # Building a new site/app is a purchase, even when it names site features.
+    ("quanto fica para vocês criarem o site com player e notícias?", "comercial"),
+    # Lowering the current plan is financeiro, asking which plans exist is comercial.
+    ("quero baixar meu plano para um mais simples", "financeiro"),
+    ("vocês têm plano para rádio comunitária?", "comercial"),
+    # The on-air computer and its failures are support.
+    ("deu tela azul no pc do ar", "suporte"),
 ])
 def test_cross_queue_vocabulary(books, text, intent):
     assert classify(books, text).intent == intent
@@ -115,6 +128,24 @@ def phrases(books, text, label):
 def test_keywords_made_mostly_of_stopwords_match_literally(books):
     assert "ainda não temos" in phrases(books, "ainda nao temos o site", "comercial")
     assert "ainda não temos" not in phrases(books, "o site nao abre", "comercial")
+
+
+def test_negation_does_not_glue_a_keyword_together(books):
+    # "ainda não somos clientes" must not be found in "não rodaram ... o cliente"
+    assert "ainda não somos clientes" not in phrases(books, "os comerciais nao rodaram e o cliente reclamou",
+                                                     "comercial")
+    assert "ainda não somos clientes" in phrases(books, "ainda nao somos clientes de vcs", "comercial")
+
+
+def test_the_form_the_customer_typed_wins(books):
+    # "comerciais" (3) and "comercial" (1) share a stem; the singular is the department.
+    assert phrases(books, "o pc do comercial não liga", "suporte").count("comercial") == 1
+    assert "comerciais" in phrases(books, "os comerciais não tocaram", "suporte")
+
+
+def test_a_weak_long_phrase_does_not_hide_a_strong_keyword(books):
+    found = phrases(books, "queria baixar nosso plano pra um mais simples", "financeiro")
+    assert "baixar o plano" in found
 
 
 def test_keyword_phrases_tolerate_one_extra_word(books):

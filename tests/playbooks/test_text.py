@@ -28,6 +28,15 @@ def test_stem_merges_inflections_only():
     # stems shorter than four letters are too ambiguous: keep the word (minus plural)
     assert (stem("soma"), stem("logo"), stem("mudar")) == ("soma", "logo", "mudar")
     assert stem("contrato") != stem("contratar")
+    # first-person plural and personal infinitive verbs meet their infinitive
+    assert stem("contratamos") == stem("contratar") == stem("contratarem")
+    assert stem("emitimos") == stem("emitir")
+    assert stem("montarem") == stem("montar")
+    assert stem("renovamos") == stem("renovar")
+    # short roots become the infinitive when the ending says it is a verb
+    assert stem("paguei") == stem("pagando") == stem("pagamos") == stem("pagar")
+    assert stem("criarem") == stem("criar") and stem("rodou") == stem("rodaram")
+    assert stem("mudo") != stem("mudou") and stem("soma") != stem("som")
 
 
 def test_normalizer_replacements_and_stopwords():
@@ -42,3 +51,17 @@ def test_speller_fixes_one_edit_only():
     assert speller.correct("dando") is None          # two edits away from "dados"
     assert speller.correct("gesta") is None or speller.correct("gesta") == "gestao"
     assert speller.correct("boleto") is None         # already known
+
+
+def test_speller_leaves_real_words_alone():
+    speller = Speller(["centro", "banco", "mudo", "pagar", "multa", "aberto", "conta", "recusado",
+                       "financeiro", "tocando", "disco"], min_length=5)
+    # one edit away from a keyword, but real words the customer meant
+    for word in ("dentro", "branco", "mudou", "pegar", "muita", "acerto", "monta", "disso"):
+        assert speller.correct(word) is None, word
+    # slips of the finger or of the ear are still repaired
+    assert speller.correct("recusadu") == "recusado"     # final o written as it sounds
+    assert speller.correct("financeira") == "financeiro"  # other gender
+    assert speller.correct("tocano") == "tocando"        # a letter left out
+    assert speller.correct("bancp") == "banco"           # neighbouring key
+    assert speller.correct("bancoo") == "banco"          # doubled letter
