@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, *, runtime=None) -> Flask:
     """Build the web app. Tests pass `settings` (or a ready `runtime`); production reads the environment."""
     from app import cli, errors, health, runtime as runtime_module, sweeper, webhooks
+    from app.metrics import RequestCounter
 
     settings = settings or (runtime.settings if runtime else load_settings())
     _configure_logging(settings.log_level)
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, *, runtime=None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["runtime"] = rt
+    app.extensions["webhook_requests"] = RequestCounter()  # per process: rejected requests are not stored
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     errors.register_error_handlers(app)

@@ -116,7 +116,8 @@ def worker(burst):
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
+    from app.cli_report import report_cli
     from app.cli_routing import playbooks_cli, route
 
-    for command in (db, customers_cli, dead_letters, worker, playbooks_cli, route):
+    for command in (db, customers_cli, dead_letters, worker, playbooks_cli, route, report_cli):
         app.cli.add_command(command)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -195,6 +195,11 @@ class RoutingDecision(SQLModel, table=True):
     ticket_id: str | None = Field(default=None, max_length=80)
 
 
+# Optimistic locking: ticket events are processed concurrently, and two jobs merging into the same
+# ticket must not overwrite each other; the loser gets StaleDataError and its job is retried.
+_ticket_version = Column("version", Integer, nullable=False, server_default="1")
+
+
 class Ticket(SQLModel, table=True):
     """A Blip Desk ticket the bot opened (or adopted, or that a transfer created), and its life.
 
@@ -205,6 +210,7 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "tickets"
     __table_args__ = (Index("ix_tickets_open_polled", "closed_at", "last_polled_at"),)
+    __mapper_args__ = {"version_id_col": _ticket_version}
 
     id: str = Field(primary_key=True, max_length=80)
     conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
@@ -231,6 +237,7 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = None
     closed_by: str | None = Field(default=None, max_length=20)  # agent | client
     last_polled_at: datetime | None = None
+    version: int = Field(default=1, sa_column=_ticket_version)
 
 
 class LlmCall(SQLModel, table=True):

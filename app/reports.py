@@ -190,7 +190,7 @@ def _draw_days(ax, report: dict) -> None:
     ax.set_title("Primeira resposta por dia: p50 (linha cheia) e p90 (tracejada)")
     days = sorted({day for team in report["teams"].values() for day in team["days"]})
     drawn = False
-    for index, (name, team) in enumerate(report["teams"].items()):
+    for index, (name, team) in enumerate(_attended(report).items()):
         for p, style in (("p50", "-"), ("p90", "--")):
             values = [team["days"].get(day, {}).get("human_s", {}).get(p) for day in days]
             points = [(x, v) for x, v in enumerate(values) if v is not None]
@@ -207,8 +207,8 @@ def _draw_days(ax, report: dict) -> None:
 
 
 def _draw_classes(ax, report: dict) -> None:
-    ax.set_title("Tempo de espera por classe (tickets)")
-    names = list(report["teams"])
+    ax.set_title("Tempo de espera por classe (tickets respondidos)")
+    names = list(_attended(report))
     if not names or not any(report["all"]["wait_classes"].values()):
         _no_data(ax)
         return
@@ -233,6 +233,11 @@ def _draw_share(ax, report: dict) -> None:
     ax.bar_label(bars, [f"{s['within_target_share']:.0%} de {s['answered']}" for _, s in teams])
     ax.set_ylim(0, 110)
     ax.set_ylabel("% dos respondidos")
+
+
+def _attended(report: dict) -> dict:
+    """Teams with attendances of their own (not only tickets handed over), in report order."""
+    return {name: team for name, team in report["teams"].items() if team["total"]["tickets"]}
 
 
 def _labels(names: list) -> list:

@@ -30,6 +30,15 @@ def blip_notifications():
     return _accept("notification")
 
 
+@bp.after_request
+def _count_request(response):
+    """Count every webhook answer by route and status, rejections (400/401/413) included (per process)."""
+    counter = current_app.extensions.get("webhook_requests")
+    if counter is not None and request.url_rule is not None:
+        counter.count(request.url_rule.rule, response.status_code)
+    return response
+
+
 def _accept(kind: str):
     runtime = current_app.extensions["runtime"]
     _authenticate(runtime.settings)
