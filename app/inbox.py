@@ -60,16 +60,16 @@ def fail(engine: Engine, event_id: int, *, error: str, now: datetime, max_attemp
 
 
 def due_for_sweep(engine: Engine, *, now: datetime, lease: timedelta, grace: timedelta,
-                  limit: int = 500) -> list[int]:
-    """Events to hand to the queue again: pending and due, or abandoned by a dead worker."""
+                  limit: int = 500) -> list[tuple[int, str]]:
+    """(id, kind) of events to hand to the queue again: pending and due, or abandoned by a dead worker."""
     with engine.begin() as conn:
         conn.execute(update(InboxEvent)
                      .where(InboxEvent.status == "processing", InboxEvent.claimed_at < now - lease)
                      .values(status="pending", due_at=now))
-        ids = conn.execute(select(InboxEvent.id)
-                           .where(InboxEvent.status == "pending", InboxEvent.due_at <= now)
-                           .order_by(InboxEvent.id).limit(limit)).scalars().all()
-        if ids:
+        rows = conn.execute(select(InboxEvent.id, InboxEvent.kind)
+                            .where(InboxEvent.status == "pending", InboxEvent.due_at <= now)
+                            .order_by(InboxEvent.id).limit(limit)).all()
+        if rows:
             # Not again until the grace period passes: the queue may simply be busy.
-            conn.execute(update(InboxEvent).where(InboxEvent.id.in_(ids)).values(due_at=now + grace))
-    return list(ids)
+            conn.execute(update(InboxEvent).where(InboxEvent.id.in_([r.id for r in rows])).values(due_at=now + grace))
+    return [(row.id, row.kind) for row in rows]

@@ -51,7 +51,7 @@ def context_for(rt, session, row: InboxEvent | None = None) -> Context:
     heartbeat = (lambda: inbox.heartbeat(rt.engine, row.id, rt.clock())) if row is not None else (lambda: None)
     return Context(session=session, blip=rt.blip, playbooks=snapshot, settings=rt.settings, clock=rt.clock,
                    inbox_event=row, playbooks_version=rt.playbooks.version or "", heartbeat=heartbeat,
-                   llm=rt.llm)
+                   llm=rt.llm, enqueue=rt.queue.enqueue)
 
 
 def _notify_failed(rt, event_id: int) -> None:
@@ -60,6 +60,9 @@ def _notify_failed(rt, event_id: int) -> None:
         with session_scope(rt.engine) as session:
             row = session.get(InboxEvent, event_id)
             event = events.classify(row.kind, row.envelope)
+            if isinstance(event, events.MessageFollowUp):  # the slower half of a customer message failed
+                row = session.get(InboxEvent, event.event_id)
+                event = events.classify(row.kind, row.envelope)
             if not isinstance(event, events.CustomerMessage) or not event.id:
                 return
             ctx = context_for(rt, session, row)
@@ -84,10 +87,10 @@ def maintain(rt) -> None:
 def sweep(rt) -> int:
     """Hand the queue every event that is due again; returns how many."""
     settings = rt.settings
-    ids = inbox.due_for_sweep(rt.engine, now=rt.clock(), lease=timedelta(seconds=settings.job_lease_seconds),
+    due = inbox.due_for_sweep(rt.engine, now=rt.clock(), lease=timedelta(seconds=settings.job_lease_seconds),
                               grace=timedelta(seconds=settings.sweep_grace_seconds))
-    for event_id in ids:
-        rt.queue.enqueue(event_id)
-    if ids:
-        log.info("sweeper re-enqueued %d event(s)", len(ids))
-    return len(ids)
+    for event_id, kind in due:
+        rt.queue.enqueue(event_id, urgent=kind == "message")
+    if due:
+        log.info("sweeper handed %d due event(s) to the queue", len(due))
+    return len(due)

@@ -58,7 +58,8 @@ def _accept(kind: str):
         log.info("duplicate %s delivery ignored", kind)
         return jsonify(status="duplicate"), 200
     if supported:
-        runtime.queue.enqueue(event_id)  # never raises: the sweeper retries what could not be queued
+        # Never raises or waits on Redis: the sweeper retries whatever could not be queued.
+        runtime.queue.enqueue(event_id, urgent=kind == "message")
     else:
         log.warning("unsupported %s stored as event %s (%s)", kind, event_id, row["event_type"])
     return jsonify(status="accepted" if supported else "ignored", event=event_id), 202

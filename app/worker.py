@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from app import runtime as runtime_module, sweeper
-from app.queue import QUEUE_NAME
+from app.queue import QUEUE_NAME, URGENT_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ def run(rt, *, burst: bool = False) -> None:
     runtime_module.install(rt)
     connection = rt.queue.connection
     sweeper.start(rt)
-    worker = SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
-    log.info("worker listening on queue %r", QUEUE_NAME)
+    # Listed in priority order: a worker always takes customer messages (greetings) first.
+    queues = [Queue(name, connection=connection) for name in (URGENT_QUEUE, QUEUE_NAME)]
+    worker = SimpleWorker(queues, connection=connection)
+    log.info("worker listening on queues %r, %r", URGENT_QUEUE, QUEUE_NAME)
     worker.work(burst=burst, logging_level=rt.settings.log_level)

@@ -30,6 +30,7 @@ class Context:
     inbox_event: InboxEvent | None
     playbooks_version: str = ""
     llm: object = None  # llm.IntentAssistant, or None when the LLM assist is off
+    enqueue: Callable[..., bool] = lambda event_id, urgent=False: False  # hand a committed event to the queue
     heartbeat: Callable[[], None] = lambda: None  # renews the job's lease during long work
 
     def now(self) -> datetime:

@@ -133,6 +133,13 @@ class DeliveryNotification:
 
 
 @dataclass(frozen=True)
+class MessageFollowUp:
+    """Internal: the slower half of a customer message's processing (identify, route, acknowledge)."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
 class RouteDue:
     """Internal: a conversation's burst may be over; time to decide where it goes."""
 
@@ -146,7 +153,8 @@ class Unsupported:
     reason: str
 
 
-Event = CustomerMessage | AgentMessage | TicketUpdate | DeliveryNotification | RouteDue | Unsupported
+Event = (CustomerMessage | AgentMessage | TicketUpdate | DeliveryNotification | MessageFollowUp | RouteDue
+         | Unsupported)
 
 
 def classify(kind: str, envelope: dict) -> Event:
@@ -154,6 +162,8 @@ def classify(kind: str, envelope: dict) -> Event:
     if kind == "notification":
         return _classify_notification(envelope)
     if kind == "internal":
+        if "followup_of" in envelope:
+            return MessageFollowUp(event_id=envelope["followup_of"])
         return RouteDue(conversation_id=envelope["conversation_id"])
     content_type, content = envelope["type"], envelope["content"]
     if content_type == TICKET and isinstance(content, dict) and content.get("id"):

@@ -13,6 +13,7 @@ HANDLERS = {
     events.AgentMessage: agent_message.handle,
     events.TicketUpdate: ticket_update.handle,
     events.DeliveryNotification: notification.handle,
+    events.MessageFollowUp: customer_message.follow_up,
     events.RouteDue: routing.handle_route_due,
 }
 
