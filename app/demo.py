@@ -2,8 +2,10 @@
 
 Runs the real web app over HTTP (SQLite store, in-process jobs), imports samples/customers.csv,
 pushes samples/conversations.json through the fake Blip exactly as Blip would, and prints what
-the fake received back: greeting, traffic light, decision, tags, ticket. Then keeps serving until
-Ctrl-C (or exits with --once).
+the fake received back: greeting, traffic light, decision, tags, ticket. Then Desk agents (played by
+the fake) take, answer, transfer and close the tickets, and the demo prints both TPR clocks per
+ticket and `report tpr`, with its chart in instance/demo-tpr.png. Then keeps serving until Ctrl-C
+(or exits with --once).
 """
 from __future__ import annotations
 
@@ -14,15 +16,16 @@ import time
 import uuid
 from pathlib import Path
 
+import yaml
+from sqlmodel import select
 from werkzeug.serving import make_server
 
-from app import create_app
+from app import create_app, demo_agents
 from app.config import ROOT, load_settings
 from app.customers import import_csv
-from app.models import Conversation, RoutingDecision
+from app.models import Conversation, RoutingDecision, Ticket
 from app.store import session_scope, upgrade
 from blip_client.fake import FakeBlip
-from sqlmodel import select
 
 SAMPLES = ROOT / "samples"
 DEMO_SECRET = "demo-webhook-secret-please-change"
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     blip_url = fake.start(port=args.blip_port)
     settings = load_settings(app_env="development", blip_api_url=blip_url, blip_api_key=DEMO_KEY,
                              webhook_secrets=DEMO_SECRET, database_url=f"sqlite:///{database}", redis_url="",
-                             sweep_interval_seconds=1.0)
+                             sweep_interval_seconds=0.5, playbooks_dir=_demo_playbooks())
     upgrade(settings.database_url)
     app = create_app(settings)
     rt = app.extensions["runtime"]
@@ -61,6 +64,13 @@ def main(argv: list[str] | None = None) -> None:
         _send(fake, sample)
     for sample in samples:
         _show(fake, rt, sample)
+    target = rt.playbooks.current().tpr.target_seconds
+    print(f"── Desk agents at work (TPR target {target} s in the demo's compressed clock) ...\n")
+    demo_agents.play(fake, rt, samples)
+    _wait_until_settled(rt, timeout=target + 10)
+    demo_agents.show_tickets(rt)
+    print()
+    demo_agents.report(rt, ROOT / "instance" / "demo-tpr.png")
     if args.once:
         server.shutdown()
         fake.stop()
@@ -74,6 +84,35 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         server.shutdown()
         fake.stop()
+
+
+def _demo_playbooks() -> Path:
+    """The shipped playbooks with the clock compressed for a two-minute demo: a short burst wait,
+    an 8-second first-response target, and a team that is always in (so the demo works at night)."""
+    target = ROOT / "instance" / "demo-playbooks"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "playbooks").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.name == "geral.yaml":
+            data["burst"].update(quiet_seconds=3, max_wait_seconds=20)
+        if path.name == "tpr.yaml":
+            data["target_seconds"] = 8
+            data["business_hours"]["week"] = {day: ["00:00-24:00"] for day in data["business_hours"]["week"]}
+        (target / path.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def _wait_until_settled(rt, timeout: float) -> None:
+    """Until every ticket is closed, transferred, answered or has missed its target."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(rt.engine) as session:
+            open_tickets = session.exec(select(Ticket).where(
+                Ticket.closed_at.is_(None), Ticket.status.in_(["Waiting", "Open", "Assigned"]),
+                Ticket.first_response_at.is_(None), Ticket.breached_at.is_(None))).all()
+        if not open_tickets:
+            return
+        time.sleep(0.2)
 
 
 def _send(fake: FakeBlip, sample: dict) -> None:

@@ -96,6 +96,8 @@ def _stats(rows: list, target_seconds: float, wait_classes: tuple) -> dict:
     bot = sorted(row.bot_clock_ms for row in attended if row.bot_clock_ms is not None)
     human = sorted(row.first_response_seconds for row in attended if row.first_response_seconds is not None)
     within = sum(seconds <= target_seconds for seconds in human)  # "máximo aceitável": the target itself is ok
+    # A ticket still unanswered after the target has missed it too: it counts against the share.
+    judged = len(human) + sum(row.breached_at is not None and row.first_response_seconds is None for row in attended)
     names = {class_key(name): name for name in wait_classes}
     classes = dict.fromkeys(wait_classes, 0)
     for row in attended:
@@ -106,7 +108,8 @@ def _stats(rows: list, target_seconds: float, wait_classes: tuple) -> dict:
             "bot_ms": {f"p{p}": percentile(bot, p) for p in PERCENTILES},
             "human_s": {f"p{p}": percentile(human, p) for p in PERCENTILES},
             "answered": len(human), "unanswered": len(attended) - len(human),
-            "within_target": within, "within_target_share": within / len(human) if human else None,
+            "within_target": within, "within_target_of": judged,
+            "within_target_share": within / judged if judged else None,
             "wait_classes": classes, "breaches": sum(row.breached_at is not None for row in rows)}
 
 
@@ -159,7 +162,7 @@ def format_tpr(report: dict) -> str:
 def _row(label: str, stats: dict, width: int) -> str:
     bot, human = stats["bot_ms"], stats["human_s"]
     share = stats["within_target_share"]
-    within = "-" if share is None else f"{share:.0%} ({stats['within_target']})"
+    within = "-" if share is None else f"{share:.0%} ({stats['within_target']}/{stats['within_target_of']})"
     return (f"{label:{width}} {stats['tickets']:>7} {stats['transferred']:>11}  "
             + " ".join(f"{_num(bot[p]):>6}" for p in bot) + "  " + " ".join(f"{_num(human[p]):>6}" for p in human)
             + f"  {stats['unanswered']:>10}  {within:>11}  {stats['breaches']:>8}")
@@ -230,7 +233,7 @@ def _draw_share(ax, report: dict) -> None:
         return
     bars = ax.bar(_labels([name for name, _ in teams]), [100 * s["within_target_share"] for _, s in teams],
                   color="#1565c0")
-    ax.bar_label(bars, [f"{s['within_target_share']:.0%} de {s['answered']}" for _, s in teams])
+    ax.bar_label(bars, [f"{s['within_target_share']:.0%} de {s['within_target_of']}" for _, s in teams])
     ax.set_ylim(0, 110)
     ax.set_ylabel("% dos respondidos")
 

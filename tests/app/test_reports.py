@@ -107,7 +107,7 @@ def test_report_per_team_per_day_and_total(engine):
     assert suporte["human_s"] == {"p50": 50, "p90": 2000, "p99": 2000}  # 30 45 50 90 400 2000
     assert suporte["bot_ms"] == {"p50": 1200, "p90": 3000, "p99": 3000}  # 500 800 900 1200 1500 2000 3000
     assert (suporte["answered"], suporte["unanswered"], suporte["within_target"]) == (6, 1, 3)
-    assert suporte["within_target_share"] == pytest.approx(0.5)
+    assert suporte["within_target_share"] == pytest.approx(3 / 7)  # the unanswered, breached ticket missed it too
     assert suporte["breaches"] == 4
     assert suporte["wait_classes"] == {"Excelente": 4, "Ok": 1, "Neutro": 0, "Grave": 0, "Gravíssimo": 1}
 
@@ -115,7 +115,7 @@ def test_report_per_team_per_day_and_total(engine):
     assert list(days) == ["2026-12-01", "2026-12-02"]  # days in São Paulo, not UTC
     assert days["2026-12-01"]["tickets"] == 2 and days["2026-12-01"]["human_s"] == {"p50": 30, "p90": 45, "p99": 45}
     assert days["2026-12-02"]["human_s"] == {"p50": 90, "p90": 2000, "p99": 2000}  # 50 90 400 2000
-    assert days["2026-12-02"]["unanswered"] == 1 and days["2026-12-02"]["within_target_share"] == 0.25
+    assert days["2026-12-02"]["unanswered"] == 1 and days["2026-12-02"]["within_target_share"] == 0.2
 
     # The bot's hand-over ticket in the opening queue is not an attendance: counted apart, no clocks.
     default = result["teams"][DEFAULT]["total"]
@@ -132,7 +132,7 @@ def test_report_per_team_per_day_and_total(engine):
     assert (total["tickets"], total["transferred"], total["unanswered"], total["breaches"]) == (10, 2, 1, 7)
     assert total["human_s"] == {"p50": 90, "p90": 2000, "p99": 2000}
     assert total["bot_ms"] == {"p50": 900, "p90": 3000, "p99": 3000}  # 500 700 800 900 900 1200 1500 2000 3000
-    assert total["within_target_share"] == pytest.approx(4 / 9)
+    assert total["within_target_share"] == pytest.approx(4 / 10)
     assert total["wait_classes"] == {"Excelente": 5, "Ok": 1, "Neutro": 1, "Grave": 1, "Gravíssimo": 1}
 
     assert result["overrides"] == {  # per conversation: 8 is overridden (suporte), 2 is (comercial)
@@ -170,9 +170,9 @@ def test_table_shows_the_figures(engine):
     assert table.startswith("TPR 2026-12-01 00:00 → 2026-12-03 00:00 (America/Sao_Paulo), human target ≤ 60 s")
     lines = table.splitlines()
     assert lines[lines.index(SUPORTE) + 3].split() == [
-        "total", "7", "0", "1200", "3000", "3000", "50", "2000", "2000", "1", "50%", "(3)", "4"]
+        "total", "7", "0", "1200", "3000", "3000", "50", "2000", "2000", "1", "43%", "(3/7)", "4"]
     assert lines[lines.index(DEFAULT) + 2].split() == ["total", "0", "1", *["-"] * 6, "0", "-", "0"]
-    assert _split(table, "all ") == ["all", "10", "2", "900", "3000", "3000", "90", "2000", "2000", "1", "44%", "(4)",
+    assert _split(table, "all ") == ["all", "10", "2", "900", "3000", "3000", "90", "2000", "2000", "1", "40%", "(4/10)",
                                      "7"]
     assert _split(table, "team ", 1)[1:] == ["Excelente", "Ok", "Neutro", "Grave", "Gravíssimo"]
     assert _split(table, "all ", 1) == ["all", "5", "1", "1", "1", "1"]
@@ -210,7 +210,7 @@ def test_cli_prints_the_table_and_writes_the_chart(service, tmp_path):
     result = cli(service, "--since", "2d", "--png", str(chart))
     assert result.exit_code == 0, result.output
     assert "human target ≤ 60 s" in result.output and f"{COMERCIAL}\n" in result.output
-    assert "44% (4)" in result.output
+    assert "40% (4/10)" in result.output
     assert result.output.rstrip().endswith(f"chart written to {chart}")
     assert chart.read_bytes().startswith(PNG_MAGIC)
 
@@ -230,7 +230,7 @@ def test_cli_takes_the_target_from_the_playbooks(service_factory, tmp_path):
     insert_tickets(service.rt.engine)
     result = cli(service, "--since", "2d")
     assert result.exit_code == 0, result.output
-    assert "human target ≤ 120 s" in result.output and "56% (5)" in result.output
+    assert "human target ≤ 120 s" in result.output and "50% (5/10)" in result.output
 
 
 def test_cli_rejects_a_malformed_window(service):
