@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError
 from app.models import InboxEvent, utcnow
+from app.store import retrying
 from handlers import events
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,15 @@ def _accept(kind: str):
     row = dict(dedup_key=key, kind=kind, event_type=events.event_type(kind, envelope)[:120],
                envelope=envelope, received_at=now, due_at=due_at, attempts=0,
                status="pending" if supported else "ignored")
+    statement = insert(InboxEvent).values(**row).returning(InboxEvent.id)
+
+    def store() -> int:
+        # One statement, autocommitted: a single round trip, durable before we answer.
+        with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(statement).scalar_one()
+
     try:
-        with runtime.engine.begin() as conn:
-            event_id = conn.execute(insert(InboxEvent).values(**row).returning(InboxEvent.id)).scalar_one()
+        event_id = retrying(store)
     except IntegrityError:
         log.info("duplicate %s delivery ignored", kind)
         return jsonify(status="duplicate"), 200
