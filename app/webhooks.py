@@ -17,6 +17,7 @@ from handlers import events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
+INSERT = insert(InboxEvent).returning(InboxEvent.id)  # built once; each request only binds its values
 
 
 @bp.post("/blip/messages")
@@ -52,12 +53,11 @@ def _accept(kind: str):
     row = dict(dedup_key=key, kind=kind, event_type=events.event_type(kind, envelope)[:120],
                envelope=envelope, received_at=now, due_at=due_at, attempts=0,
                status="pending" if supported else "ignored")
-    statement = insert(InboxEvent).values(**row).returning(InboxEvent.id)
 
     def store() -> int:
         # One statement, autocommitted: a single round trip, durable before we answer.
         with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return conn.execute(statement).scalar_one()
+            return conn.execute(INSERT, row).scalar_one()
 
     try:
         event_id = retrying(store)
