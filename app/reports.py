@@ -226,7 +226,7 @@ def _draw_classes(ax, report: dict) -> None:
 
 
 def _draw_share(ax, report: dict) -> None:
-    ax.set_title(f"Respondidos dentro da meta ({_num(report['target_seconds'])} s)")
+    ax.set_title(f"Atendidos dentro da meta ({_num(report['target_seconds'])} s)")
     teams = [(name, t["total"]) for name, t in report["teams"].items() if t["total"]["answered"]]
     if not teams:
         _no_data(ax)
@@ -235,7 +235,7 @@ def _draw_share(ax, report: dict) -> None:
                   color="#1565c0")
     ax.bar_label(bars, [f"{s['within_target_share']:.0%} de {s['within_target_of']}" for _, s in teams])
     ax.set_ylim(0, 110)
-    ax.set_ylabel("% dos respondidos")
+    ax.set_ylabel("% no prazo (respondidos + já estourados)")
 
 
 def _attended(report: dict) -> dict:
