@@ -46,7 +46,7 @@ def test_first_message_is_greeted_by_name_and_later_ones_are_not(service):
     assert sent.json["content"].startswith("Olá, Rádio Vale do Sol FM!")
     [conversation] = _conversation(service, GREEN)
     assert conversation.greeting_sent_at is not None
-    assert 0 <= conversation.greeting_latency_ms < 1000
+    assert conversation.greeting_latency_ms is not None and conversation.greeting_latency_ms >= 0
     assert (conversation.adm, conversation.identification) == ("1001", "phone")
 
 

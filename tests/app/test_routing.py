@@ -259,5 +259,5 @@ def test_a_customer_who_keeps_writing_is_routed_at_the_maximum_wait(service_fact
     [decision] = service.query(select(RoutingDecision))
     [conversation] = service.query(select(Conversation))
     waited = (decision.decided_at - conversation.first_message_received_at).total_seconds()
-    assert 1.5 <= waited < 2.4  # bounded by max_wait (+ the sweeper's tick), not by the last message
+    assert 1.5 <= waited < 2.5  # bounded by max_wait; the quiet after the last message would be >= 2.6 s
     assert decision.text.startswith("o studio travou")
