@@ -709,6 +709,7 @@ class Stack:
     secret: str = ""
     service_port: int = 0
     bare_port: int = 0
+    ports: dict = field(default_factory=dict)  # server process name → port
     fake_port: int = 0
     engine: object = None
     redis: object = None
@@ -731,9 +732,9 @@ def recycling(cfg: Config) -> list[str]:
     return ["--max-requests", str(cfg.max_requests), "--max-requests-jitter", str(cfg.max_requests // 10)]
 
 
-def gunicorn_args(app: str, port: int, cfg: Config) -> list:
+def gunicorn_args(app: str, port: int, cfg: Config, *, recycle: bool = True) -> list:
     return [BIN / "gunicorn", app, "--worker-class", "gthread", "--workers", str(cfg.web_workers),
-            "--threads", str(cfg.web_threads), "--bind", f"127.0.0.1:{port}", *recycling(cfg),
+            "--threads", str(cfg.web_threads), "--bind", f"127.0.0.1:{port}", *(recycling(cfg) if recycle else []),
             *NO_CONTROL_SOCKET]
 
 
@@ -778,11 +779,23 @@ def start_stack(stack: Stack, run_index: int) -> None:
     stack.commands = {"service_web": " ".join(map(str, web_args)), "rq_worker": " ".join(map(str, worker_args)),
                       "bare_web": "(cwd bench/) " + " ".join(map(str, bare_args)),
                       "fake_blip": " ".join(map(str, fake_args))}
+    stack.ports = {"service-web": stack.service_port, "bare-web": stack.bare_port}
+    if cfg.max_requests > 0 and "max" in cfg.phases:
+        # The same two servers without --max-requests, for the like-for-like capacity comparison:
+        # with keep-alive clients, recycling leaves one worker serving everything (see README).
+        for name, app, env, cwd in (("service-web-nr", "wsgi:app", stack.env, None),
+                                    ("bare-web-nr", "bare_app:app", {**base_env, "PYTHONUNBUFFERED": "1"},
+                                     CODE / "bench")):
+            stack.ports[name] = free_port()
+            procs.start(name, gunicorn_args(app, stack.ports[name], cfg, recycle=False), env=env, cwd=cwd)
 
     wait_http(f"{fake_url}/_fake/requests", timeout=30, procs=procs)
     wait_http(f"http://127.0.0.1:{stack.service_port}/readyz", timeout=60, procs=procs)
     wait_http(f"http://127.0.0.1:{stack.bare_port}/healthz", timeout=60, procs=procs)
-    for name in ("service-web", "bare-web"):
+    for name in stack.ports:
+        if name.endswith("-nr"):
+            path = "/readyz" if name.startswith("service") else "/healthz"
+            wait_http(f"http://127.0.0.1:{stack.ports[name]}{path}", timeout=60, procs=procs)
         wait_log(stack.log_dir / f"{name}.log", "Booting worker with pid", cfg.web_workers, timeout=60, procs=procs)
     deadline = time.monotonic() + 60
     while stack.redis.scard("rq:workers") < cfg.rq_workers:
@@ -1011,10 +1024,11 @@ def phase_fixed_rate(stack: Stack, target: str, run_index: int, numbers: Numbers
     return result
 
 
-def phase_max(stack: Stack, target: str, run_index: int, numbers: Numbers) -> dict:
+def phase_max(stack: Stack, target: str, run_index: int, numbers: Numbers, *, server: str | None = None) -> dict:
     cfg = stack.cfg
-    port = stack.service_port if target == "service" else stack.bare_port
-    prefix = f"m{target[0]}{run_index}"
+    server = server or f"{target}-web"
+    port = stack.ports[server]
+    prefix = f"m{target[0]}{'n' if server.endswith('-nr') else ''}{run_index}"
     use_wrk = cfg.generator == "wrk"
     if use_wrk:
         run_wrk(port, prefix=f"w{prefix}", secret=stack.secret, connections=cfg.connections,
@@ -1023,14 +1037,14 @@ def phase_max(stack: Stack, target: str, run_index: int, numbers: Numbers) -> di
         result, cpu = measure(stack, lambda: run_wrk(
             port, prefix=prefix, secret=stack.secret, connections=cfg.connections, threads=cfg.wrk_threads,
             duration=cfg.duration, log_dir=stack.log_dir, procs=stack.procs, env=os.environ.copy()),
-            reaped_as="wrk", web=f"{target}-web")
+            reaped_as="wrk", web=server)
     else:
         def make(i: int):
             env = envelope(f"{prefix}-{i}", 10_000_000 + i)
             return http_request(port, json.dumps(env, ensure_ascii=False).encode(), stack.secret), env
 
         (samples, seconds), cpu = measure(stack, lambda: asyncio.run(
-            closed_loop(port, cfg.connections, cfg.duration, make)), web=f"{target}-web")
+            closed_loop(port, cfg.connections, cfg.duration, make)), web=server)
         result = summarize_samples(samples)
         result.update(tool="python-closed-loop", rps=result["ok_2xx"] / seconds, seconds=seconds)
         result["_samples"] = samples
@@ -1111,6 +1125,18 @@ def one_run(cfg: Config, run_index: int, log_root: Path) -> dict:
                 f"non-2xx {r['non_2xx']}, errors {r['errors']}")
         if "max" in result:
             result["max"]["ratio"] = result["max"]["service"]["rps"] / result["max"]["bare"]["rps"]
+        for target in ("bare", "service") if "bare-web-nr" in stack.ports else ():
+            result.setdefault("max_norecycle", {})
+            quiet_gate(cfg)
+            log(f"  max throughput → {target} without --max-requests: {cfg.connections} connections for "
+                f"{cfg.duration:g} s ({cfg.generator})")
+            r = result["max_norecycle"][target] = phase_max(stack, target, run_index, numbers,
+                                                             server=f"{target}-web-nr")
+            log(f"    {r['rps']:.0f} req/s, p50 {fmt(r['p50_ms'])} ms, p99 {fmt(r['p99_ms'])} ms, "
+                f"non-2xx {r['non_2xx']}, errors {r['errors']}")
+        if "max_norecycle" in result:
+            result["max_norecycle"]["ratio"] = (result["max_norecycle"]["service"]["rps"]
+                                                / result["max_norecycle"]["bare"]["rps"])
         stack.procs.check_alive()
         result["totals"] = inbox_totals(stack)
         errors = service_errors(stack)
@@ -1131,14 +1157,25 @@ def one_run(cfg: Config, run_index: int, log_root: Path) -> dict:
 
 
 def service_errors(stack: Stack) -> list[str]:
-    """ERROR lines and tracebacks the service (web and RQ workers) logged so far in this run."""
+    """ERROR lines the service (web and RQ workers) logged so far in this run; a traceback is
+    reported by its exception line (its last unindented line)."""
     found = []
     for proc in stack.procs.items:
-        if proc.name == "service-web" or proc.name.startswith("rq-worker"):
-            with suppress(OSError):
-                for line in proc.log_path.read_text(errors="replace").splitlines():
-                    if " ERROR " in line or line.startswith("Traceback"):
-                        found.append(f"{proc.name}: {line[:300]}")
+        if proc.name != "service-web" and not proc.name.startswith("rq-worker"):
+            continue
+        try:
+            lines = proc.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for i, line in enumerate(lines):
+            if " ERROR " in line:
+                found.append(f"{proc.name}: {line[:300]}")
+            elif line.startswith("Traceback"):
+                end = i + 1
+                while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                    end += 1
+                if end < len(lines):
+                    found.append(f"{proc.name}:   -> {lines[end][:300]}")
     return found
 
 
@@ -1185,6 +1222,15 @@ ROWS = [
     ("max throughput: service gunicorn restarts", ("max", "service", "gunicorn_max_requests_restarts"), 0, "", None),
     ("max throughput: bare busiest worker's CPU share", ("max", "bare", "web_worker_balance", "busiest_share_mean"), 2, "", None),
     ("max throughput: service busiest worker's CPU share", ("max", "service", "web_worker_balance", "busiest_share_mean"), 2, "", None),
+    ("max throughput, no --max-requests: bare (req/s)", ("max_norecycle", "bare", "rps"), 0, "", None),
+    ("max throughput, no --max-requests: service (req/s)", ("max_norecycle", "service", "rps"), 0, "", None),
+    ("max throughput, no --max-requests: service / bare", ("max_norecycle", "ratio"), 3, ">= 0.40",
+     lambda v: v >= TARGETS["throughput_ratio"]),
+    ("max throughput, no --max-requests: service p99 (ms)", ("max_norecycle", "service", "p99_ms"), 1, "", None),
+    ("max throughput, no --max-requests: non-2xx + errors", ("max_norecycle", "service", "non_2xx_errors"), 0, "0",
+     lambda v: v == 0),
+    ("max throughput, no --max-requests: busiest worker share, bare",
+     ("max_norecycle", "bare", "web_worker_balance", "busiest_share_mean"), 2, "", None),
     ("greeting latency p50 (ms)", ("greeting", "p50_ms"), 1, "", None),
     ("greeting latency p99 (ms)", ("greeting", "p99_ms"), 1, "< 500 ms", lambda v: v < TARGETS["greeting_p99_ms"]),
     ("greeting latency max (ms)", ("greeting", "max_ms"), 1, "", None),
@@ -1211,11 +1257,13 @@ def dig(data, path):
 
 def derive(run: dict) -> None:
     checks = []
-    if "max" in run:
+    for phase in ("max", "max_norecycle"):
+        if phase not in run:
+            continue
         for target in ("bare", "service"):
-            r = run["max"][target]
+            r = run[phase][target]
             r["non_2xx_errors"] = r["non_2xx"] + r["errors"]
-        verify_max = run["max"]["service"]["verify"]
+        verify_max = run[phase]["service"]["verify"]
         checks.append(verify_max.get("acked_not_stored", verify_max.get("acked_not_stored_at_least", 0)))
     if "greeting" in run:
         checks.append(run["greeting"]["verify"]["acked_not_stored"])
@@ -1223,7 +1271,8 @@ def derive(run: dict) -> None:
         checks.append(run["fixed"]["service"]["verify"]["acked_not_stored"])
     run["checks"] = {"acked_not_stored": sum(checks)}
     foreign = [dig(run, path + ("cpu_pct_of_one_core", "foreign")) for path in
-               (("greeting",), ("fixed", "bare"), ("fixed", "service"), ("max", "bare"), ("max", "service"))]
+               (("greeting",), ("fixed", "bare"), ("fixed", "service"), ("max", "bare"), ("max", "service"),
+                ("max_norecycle", "bare"), ("max_norecycle", "service"))]
     run["foreign_cpu_max"] = max((f for f in foreign if f is not None), default=None)
 
 
@@ -1262,6 +1311,11 @@ def report(cfg: Config, runs: list[dict], machine: dict, code: dict) -> dict:
     print()
     print("\n".join(lines))
     print()
+    pinned = median_or_none([dig(run, ("max", "bare", "web_worker_balance", "busiest_share_mean")) for run in runs])
+    if pinned is not None and pinned > 0.8 and any("max_norecycle" in run for run in runs):
+        print(f"NOTE: with the Procfile's --max-requests the bare app ran on ONE of its {cfg.web_workers} workers "
+              f"most of the time (busiest worker {pinned:.0%} of its CPU): keep-alive clients move to the surviving "
+              f"worker at each recycling. The 'no --max-requests' ratio compares both servers at full capacity.\n")
     disturbed = [i for i, run in enumerate(runs, 1) if (run.get("foreign_cpu_max") or 0) >= 10]
     if disturbed:
         print(f"WARNING: other processes on this machine used >= 10% of a core during run(s) {disturbed}: "
@@ -1269,6 +1323,8 @@ def report(cfg: Config, runs: list[dict], machine: dict, code: dict) -> dict:
     for i, run in enumerate(runs, 1):
         print(f"run {i}:")
         for label, path in (("max throughput, service", ("max", "service")), ("max throughput, bare", ("max", "bare")),
+                            ("no --max-requests, service", ("max_norecycle", "service")),
+                            ("no --max-requests, bare", ("max_norecycle", "bare")),
                             ("fixed rate, service", ("fixed", "service")), ("fixed rate, bare", ("fixed", "bare")),
                             ("greeting phase", ("greeting",))):
             cpu = dig(run, path + ("cpu_pct_of_one_core",))
@@ -1282,7 +1338,8 @@ def report(cfg: Config, runs: list[dict], machine: dict, code: dict) -> dict:
                                 for w in run["greeting"]["by_send_window"])
             print(f"  greeting latency p50/max (ms) by when the message was sent: {windows}")
         for label, path in (("greeting", ("greeting", "verify")), ("fixed rate", ("fixed", "service", "verify")),
-                            ("max throughput", ("max", "service", "verify"))):
+                            ("max throughput", ("max", "service", "verify")),
+                            ("max throughput, no --max-requests", ("max_norecycle", "service", "verify"))):
             if dig(run, path):
                 print(f"  stored-vs-acknowledged check, {label}: {dig(run, path)}")
         print(f"  inbox_events at the end: {run['totals']}; ERROR lines in service logs: {run['service_log_errors']}")
@@ -1293,7 +1350,7 @@ def report(cfg: Config, runs: list[dict], machine: dict, code: dict) -> dict:
 
 
 def compact_cpu(shares: dict) -> str:
-    keys = ["service-web", "bare-web", "rq-workers", "postgres", "postgres-shared", "redis", "fake-blip", "wrk",
+    keys = ["service-web", "bare-web", "service-web-nr", "bare-web-nr", "rq-workers", "postgres", "postgres-shared", "redis", "fake-blip", "wrk",
             "bench-process", "kernel-threads", "other-processes", "postgres-other-db"]
     parts = [f"{k} {shares[k]:.0f}" for k in keys if k in shares and shares[k] >= 0.5]
     if "machine_busy_pct_of_all_cores" in shares:
