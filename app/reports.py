@@ -22,8 +22,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from sqlmodel import Session, select
 
 from app.models import RoutingDecision, Ticket
@@ -177,6 +175,10 @@ def _num(value) -> str:
 
 def render_tpr_png(report: dict, path) -> None:
     """Draw the report for the weekly meeting: human p50/p90 per day, wait classes, share within target."""
+    # Imported here: matplotlib costs ~0.4 s, and every gunicorn/RQ worker boot would pay it otherwise.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     # Figure + Agg canvas, never pyplot: no display, no global state shared between threads.
     figure = Figure(figsize=(11, 13), layout="constrained")
     FigureCanvasAgg(figure)
