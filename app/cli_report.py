@@ -11,19 +11,15 @@ from app import reports
 from app.replay import parse_since
 from app.store import session_scope
 
-DEFAULT_TARGET_SECONDS = 60  # knowledge base, "Meta do TPR": 1 minute at most
 
 report_cli = AppGroup("report", help="Reports from the dashboard store.")
 
 
 def tpr_options(rt) -> dict:
-    """Target, wait classes and time zone from the playbooks' `tpr` section, else the knowledge base's."""
-    policy = getattr(rt.playbooks.current(), "tpr", None)  # absent in playbooks older than tpr.yaml
-    target = getattr(policy, "target_seconds", None)
-    classes = [c.name for c in getattr(policy, "wait_classes", None) or []]
-    zone = getattr(getattr(policy, "business_hours", None), "timezone", None)
-    return {"target_seconds": DEFAULT_TARGET_SECONDS if target is None else target,
-            "wait_classes": classes or reports.WAIT_CLASSES, "tz": zone or reports.TIMEZONE}
+    """Target, wait-class names and time zone from tpr.yaml."""
+    policy = rt.playbooks.current().tpr
+    return {"target_seconds": policy.target_seconds, "wait_classes": [c.name for c in policy.wait_classes],
+            "tz": policy.business_hours.timezone}
 
 
 @report_cli.command("tpr")

@@ -26,6 +26,7 @@ from app.customers import import_csv
 from app.models import Conversation, RoutingDecision, Ticket
 from app.store import session_scope, upgrade
 from blip_client.fake import FakeBlip
+from handlers import ticket_life
 
 SAMPLES = ROOT / "samples"
 DEMO_SECRET = "demo-webhook-secret-please-change"
@@ -108,7 +109,7 @@ def _wait_until_settled(rt, timeout: float) -> None:
     while time.monotonic() < deadline:
         with session_scope(rt.engine) as session:
             open_tickets = session.exec(select(Ticket).where(
-                Ticket.closed_at.is_(None), Ticket.status.in_(["Waiting", "Open", "Assigned"]),
+                Ticket.closed_at.is_(None), Ticket.status.in_(ticket_life.ACTIVE),
                 Ticket.first_response_at.is_(None), Ticket.breached_at.is_(None))).all()
         if not open_tickets:
             return

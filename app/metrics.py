@@ -20,13 +20,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from app.models import BlipCall, Conversation, DeadLetter, InboxEvent, RoutingDecision, Ticket
+from handlers.ticket_life import ACTIVE
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 GREETING_BUCKETS_MS = (100, 250, 500, 1000, 2500, 5000, 10000)  # le 0.1 … 10 seconds
 FIRST_RESPONSE_BUCKETS_S = (15, 30, 60, 120, 300, 600, 1200, 1800)
 # A transferred ticket keeps closed_at empty (the ticket the transfer created carries on), so "open"
 # is by status, as handlers/tpr.py polls them.
-OPEN_STATUSES = ("Waiting", "Assigned", "Open")
+OPEN_STATUSES = tuple(ACTIVE)
 
 
 class RequestCounter:

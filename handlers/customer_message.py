@@ -17,7 +17,7 @@ from sqlmodel import select
 import playbooks
 from app.models import Contact, Conversation, Customer, InboxEvent, Message
 from blip_client import desk_relay_address
-from handlers import conversations, events, outbox, routing
+from handlers import conversations, events, outbox, routing, ticket_life
 from handlers.events import CustomerMessage, MessageFollowUp
 from handlers.identify import identify, known_customer
 
@@ -88,7 +88,7 @@ def greet(ctx, conversation: Conversation, event: CustomerMessage, *, customer: 
 
 def relay_to_desk(ctx, conversation: Conversation, event: CustomerMessage) -> None:
     """While a ticket is in attendance, forward the customer's later messages to the agent (§4.5)."""
-    if not ctx.settings.desk_relay or routing.open_ticket_of(ctx.session, conversation.id) is None:
+    if not ctx.settings.desk_relay or ticket_life.open_ticket_for(ctx.session, event.identity) is None:
         return
     outbox.perform(ctx, key=f"relay:{ctx.inbox_event.id}", purpose="relay", operation="send_message",
                    conversation_id=conversation.id,

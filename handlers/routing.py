@@ -197,11 +197,3 @@ def _record_ticket(ctx, conversation: Conversation, document: dict, decision: Ro
     ticket_life.apply(ctx, document)
     session.commit()
     return row
-
-
-def open_ticket_of(session: Session, conversation_id: int) -> Ticket | None:
-    """The conversation's ticket still in attendance (waiting or open), newest first."""
-    query = (select(Ticket).where(Ticket.conversation_id == conversation_id,
-                                  Ticket.status.in_(["Waiting", "Open", "Assigned"]))
-             .order_by(Ticket.created_at.desc()))
-    return session.exec(query).first()

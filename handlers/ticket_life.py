@@ -15,6 +15,7 @@ from app.models import Conversation, Ticket
 RANK = {"None": 0, "Waiting": 1, "Assigned": 2, "Open": 3, "Transferred": 4, "ClosedAttendant": 4,
         "ClosedClient": 4}
 FINAL = {"Transferred", "ClosedAttendant", "ClosedClient"}
+ACTIVE = ["Waiting", "Assigned", "Open"]  # in attendance: waiting for or with an agent
 
 
 def parse_time(value) -> datetime | None:
@@ -61,26 +62,21 @@ def record_first_response(ctx, ticket: Ticket, at: datetime | None) -> None:
         return
     ticket.first_response_at = _earliest(ticket.first_response_at, at)
     start = ticket.clock_started_at or ticket.created_at
-    policy = getattr(ctx.playbooks, "tpr", None)
-    if policy is not None:
-        seconds = playbooks.business_seconds(policy, start, ticket.first_response_at)
-        ticket.wait_class = playbooks.wait_class(policy, seconds)
-    else:
-        seconds = (ticket.first_response_at - start).total_seconds()
+    policy = ctx.playbooks.tpr  # nights, weekends and holidays do not count
+    seconds = playbooks.business_seconds(policy, start, ticket.first_response_at)
+    ticket.wait_class = playbooks.wait_class(policy, seconds)
     ticket.first_response_seconds = round(max(seconds, 0.0), 3)
 
 
 def start_clock(ctx, ticket: Ticket, waiting_since: datetime) -> None:
     """The human clock starts when the ticket waits, or when the team's business day begins."""
-    policy = getattr(ctx.playbooks, "tpr", None)
-    ticket.clock_started_at = (playbooks.clock_start(policy, waiting_since)
-                               if policy is not None else waiting_since)
+    ticket.clock_started_at = playbooks.clock_start(ctx.playbooks.tpr, waiting_since)
 
 
 def open_ticket_for(session: Session, customer_identity: str) -> Ticket | None:
     """The customer's ticket still in attendance, newest first."""
     query = (select(Ticket).where(Ticket.customer_identity == customer_identity, Ticket.closed_at.is_(None),
-                                  Ticket.status.in_(["Waiting", "Assigned", "Open"]))
+                                  Ticket.status.in_(ACTIVE))
              .order_by(Ticket.created_at.desc()))
     return session.exec(query).first()
 

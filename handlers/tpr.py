@@ -24,18 +24,15 @@ from handlers.ticket_update import close_conversation
 log = logging.getLogger(__name__)
 
 POLL_BATCH = 20
-ACTIVE = ["Waiting", "Assigned", "Open"]
-DEFAULT_TARGET_SECONDS = 60
-DEFAULT_POLL_SECONDS = 30
 
 
 def poll_open_tickets(ctx) -> int:
     """Refresh the open tickets that are due for a poll; returns how many were read."""
-    policy = getattr(ctx.playbooks, "tpr", None)
-    interval = timedelta(seconds=policy.poll_interval_seconds if policy else DEFAULT_POLL_SECONDS)
+    interval = timedelta(seconds=ctx.playbooks.tpr.poll_interval_seconds)
     now = ctx.now()
     due = or_(Ticket.last_polled_at.is_(None), Ticket.last_polled_at < now - interval)
-    ids = ctx.session.exec(select(Ticket.id).where(Ticket.closed_at.is_(None), Ticket.status.in_(ACTIVE), due)
+    active = Ticket.status.in_(ticket_life.ACTIVE)
+    ids = ctx.session.exec(select(Ticket.id).where(Ticket.closed_at.is_(None), active, due)
                            .order_by(Ticket.last_polled_at).limit(POLL_BATCH)).all()
     polled = 0
     for ticket_id in ids:
@@ -77,12 +74,12 @@ def _find_child(ctx, ticket: Ticket) -> None:
 
 def check_breaches(ctx) -> int:
     """Act once on every ticket that has waited past the target without a human reply."""
-    policy = getattr(ctx.playbooks, "tpr", None)
-    target = policy.target_seconds if policy else DEFAULT_TARGET_SECONDS
+    policy = ctx.playbooks.tpr
+    target = policy.target_seconds
     now = ctx.now()
     waiting = ctx.session.exec(select(Ticket).where(
         Ticket.first_response_at.is_(None), Ticket.closed_at.is_(None), Ticket.breached_at.is_(None),
-        Ticket.status.in_(ACTIVE), Ticket.clock_started_at <= now - timedelta(seconds=target))).all()
+        Ticket.status.in_(ticket_life.ACTIVE), Ticket.clock_started_at <= now - timedelta(seconds=target))).all()
     breached = 0
     for ticket in waiting:
         if _waited(policy, ticket, now) < target:
@@ -97,15 +94,11 @@ def check_breaches(ctx) -> int:
 
 
 def _waited(policy, ticket: Ticket, now) -> float:
-    if policy is None:
-        return (now - ticket.clock_started_at).total_seconds()
     return playbooks.business_seconds(policy, ticket.clock_started_at, now)
 
 
 def _act_on_breach(ctx, policy, ticket: Ticket) -> None:
     log.warning("ticket %s missed the first-response target", ticket.id)
-    if policy is None:
-        return
     tags = list(dict.fromkeys([*ticket.tags, policy.breach.tag]))
     call = outbox.perform(ctx, key=f"breach-tags:{ticket.id}", purpose="tpr", operation="change_tags",
                           params={"ticket_id": ticket.id, "tags": tags}, conversation_id=ticket.conversation_id)
